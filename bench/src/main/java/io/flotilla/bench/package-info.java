@@ -1,0 +1,2 @@
+/** Throughput and latency benchmarks, workloads and reports. */
+package io.flotilla.bench;

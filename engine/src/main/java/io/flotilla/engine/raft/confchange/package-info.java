@@ -1,0 +1,2 @@
+/** Membership changes: simple changes and joint consensus (enter joint, leave joint). */
+package io.flotilla.engine.raft.confchange;

@@ -1,0 +1,2 @@
+/** Cluster metadata: stores, regions, id allocation. */
+package io.flotilla.pd.meta;

@@ -1,0 +1,2 @@
+/** The embedding facade (LocalCluster) and the placement driver. */
+package io.flotilla.pd;

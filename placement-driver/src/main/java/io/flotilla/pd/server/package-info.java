@@ -1,0 +1,2 @@
+/** The PD server: RPC handlers, run as a Raft group. */
+package io.flotilla.pd.server;

@@ -1,0 +1,2 @@
+/** A region replica and its KV state machine. */
+package io.flotilla.region.peer;

@@ -1,0 +1,2 @@
+/** The store server: RPC handlers for KV requests and admin commands. */
+package io.flotilla.region.server;

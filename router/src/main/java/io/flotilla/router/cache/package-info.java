@@ -1,0 +1,2 @@
+/** The region cache: key to region lookups, repaired from errors. */
+package io.flotilla.router.cache;

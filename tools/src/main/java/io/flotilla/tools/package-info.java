@@ -1,0 +1,2 @@
+/** The flotilla command line. */
+package io.flotilla.tools;

@@ -1,0 +1,86 @@
+package io.flotilla.engine.raft.tracker;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import org.junit.jupiter.api.Test;
+
+class InflightsTest {
+
+  @Test
+  void addFillsTheWindowAndRefusesBeyondCapacity() {
+    Inflights in = new Inflights(3);
+    in.add(1);
+    in.add(2);
+    assertThat(in.full()).isFalse();
+    in.add(3);
+    assertThat(in.full()).isTrue();
+    assertThat(in.count()).isEqualTo(3);
+    assertThatThrownBy(() -> in.add(4))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("index 4").hasMessageContaining("capacity 3");
+  }
+
+  @Test
+  void freeLEFreesEveryIndexUpToTheAcknowledgedOne() {
+    Inflights in = new Inflights(10);
+    for (long i = 1; i <= 5; i++) {
+      in.add(i * 10);
+    }
+    in.freeLE(5);
+    assertThat(in.count()).as("nothing at or below 5").isEqualTo(5);
+    in.freeLE(25);
+    assertThat(in.count()).isEqualTo(3);
+    assertThat(in).hasToString("Inflights[30 40 50]/10");
+    in.freeLE(50);
+    assertThat(in.count()).isZero();
+  }
+
+  @Test
+  void windowWrapsAroundTheRingBuffer() {
+    Inflights in = new Inflights(4);
+    long last = 0;
+    for (int round = 0; round < 10; round++) {
+      while (!in.full()) {
+        in.add(++last);
+      }
+      in.freeLE(last - 2); // two stay in flight
+      assertThat(in.count()).isEqualTo(2);
+    }
+    assertThat(in).hasToString("Inflights[" + (last - 1) + " " + last + "]/4");
+    in.freeLE(last);
+    assertThat(in.count()).isZero();
+    assertThat(in.full()).isFalse();
+  }
+
+  @Test
+  void resetEmptiesTheWindow() {
+    Inflights in = new Inflights(2);
+    in.add(1);
+    in.add(2);
+    in.reset();
+    assertThat(in.count()).isZero();
+    assertThat(in.full()).isFalse();
+    in.add(7);
+    assertThat(in).hasToString("Inflights[7]/2");
+  }
+
+  @Test
+  void copyIsIndependent() {
+    Inflights in = new Inflights(3);
+    in.add(1);
+    Inflights c = in.copy();
+    c.add(2);
+    c.add(3);
+    assertThat(c.full()).isTrue();
+    assertThat(in.count()).isEqualTo(1);
+    in.freeLE(1);
+    assertThat(c.count()).isEqualTo(3);
+  }
+
+  @Test
+  void capacityMustBePositive() {
+    assertThatThrownBy(() -> new Inflights(0))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("got 0");
+  }
+}

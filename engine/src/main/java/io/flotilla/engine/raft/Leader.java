@@ -28,6 +28,8 @@ final class Leader {
   private final Map<Long, Long> roundSentTick = new HashMap<>();
   private final Map<Long, Long> ackedRound = new HashMap<>();
   private boolean leaseRevoked;
+  /** Heartbeat rounds below this one no longer count for the lease (see invalidateLease). */
+  private long minLeaseRound = 1;
 
   Leader(Raft r) {
     this.r = r;
@@ -40,6 +42,15 @@ final class Leader {
     roundSentTick.clear();
     ackedRound.clear();
     leaseRevoked = false;
+    minLeaseRound = 1;
+  }
+
+  /**
+   * Ticks stopped or were missed (a hibernated group, a long pause): tick counts no longer measure
+   * time, so only heartbeat rounds sent from now on can grant a lease again.
+   */
+  void invalidateLease() {
+    minLeaseRound = heartbeatRound + 1;
   }
 
   void step(Message m) {
@@ -401,7 +412,7 @@ final class Leader {
     }
     long quorumRound = r.trk.config().voters().committedIndex(
         id -> id == r.id ? heartbeatRound : ackedRound.getOrDefault(id, 0L));
-    if (quorumRound == 0 || quorumRound == Long.MAX_VALUE) {
+    if (quorumRound < minLeaseRound || quorumRound == Long.MAX_VALUE) {
       return false;
     }
     Long sent = roundSentTick.get(quorumRound);

@@ -137,9 +137,13 @@ final class Raft {
 
   // ---------------------------------------------------------------- sending
 
-  /** Queues a message; attaches this node's id and, where it belongs, the current term. */
+  /** Queues a message; attaches this node's id (unless forwarded) and, where it belongs, the current term. */
   void send(Message.Builder b) {
-    Message m = b.from(id).build();
+    Message m = b.build();
+    if (m.from() == NONE) {
+      // NB: a forwarded TRANSFER_LEADER keeps its sender, the transferee (etcd does the same).
+      m = m.toBuilder().from(id).build();
+    }
     MessageType t = m.type();
     if (t == MessageType.VOTE || t == MessageType.VOTE_RESP
         || t == MessageType.PRE_VOTE || t == MessageType.PRE_VOTE_RESP) {
@@ -577,12 +581,9 @@ final class Raft {
       return false;
     }
     ConfState cs = s.metadata().confState();
-    boolean member = cs.voters().contains(id) || cs.learners().contains(id)
-        || cs.votersOutgoing().contains(id);
-    if (!member) {
-      // A snapshot from a configuration that does not include us: ignore it.
-      return false;
-    }
+    // NB: unlike etcd, a snapshot whose configuration does not include us is installed too: a
+    // peer added after the leader's latest snapshot needs exactly that one, and the entries after
+    // it add the peer. A node that is not in its own configuration cannot campaign.
     if (raftLog.matchTerm(s.index(), s.term())) {
       // We have the entry already: fast-forward the commit index instead.
       raftLog.commitTo(s.index());

@@ -119,6 +119,15 @@ public final class RawNode {
     return raft.state == StateType.LEADER && raft.leader.leaseValid();
   }
 
+  /**
+   * Tells the core that ticks stopped or were missed (the driver hibernated the group, or its
+   * timer fell behind): a lease measured in ticks would outlive real time, so the leader must
+   * confirm itself with a fresh heartbeat round before it answers lease reads again.
+   */
+  public void invalidateLease() {
+    raft.leader.invalidateLease();
+  }
+
   public Status status() {
     return Status.of(raft);
   }

@@ -27,7 +27,8 @@ final class Sim {
     long smHash;
     long checkedCommit;
     long restartAt = -1;
-    boolean destroyed;
+    /** A paused node (a long GC pause, a stalled disk) neither ticks nor hears anything. */
+    long pausedUntil = -1;
 
     Node(long id, MemoryStorage storage) {
       this.id = id;
@@ -36,6 +37,10 @@ final class Sim {
 
     boolean live() {
       return raw != null;
+    }
+
+    boolean running(long now) {
+      return raw != null && pausedUntil < now;
     }
   }
 
@@ -56,13 +61,15 @@ final class Sim {
   /** Test hooks: deliberate bugs switched on in every node. */
   boolean bugSkipElectionRestriction;
   boolean bugDoubleVote;
+  /** Test hook: do not invalidate a paused node's lease when it resumes. */
+  boolean bugKeepLeaseAcrossPauses;
   /** Crash-heavy chaos (many leader crashes and restarts): finds subtle commit-rule bugs sooner. */
   boolean aggressive;
   int proposalsCommitted;
   /** What a run did, so a campaign can show it exercised what it claims to. */
   final int[] stats = new int[Stat.values().length];
 
-  enum Stat { COMMITTED, READS, CONF_CHANGES, SNAPSHOTS, CRASHES, PARTITIONS, LEADERS, TRANSFERS_ASKED }
+  enum Stat { COMMITTED, READS, CONF_CHANGES, SNAPSHOTS, CRASHES, PAUSES, PARTITIONS, LEADERS, TRANSFERS_ASKED }
 
   Sim(long seed) {
     this.seed = seed;
@@ -144,7 +151,7 @@ final class Sim {
   private void heal() {
     net.heal();
     for (Node n : nodes.values()) {
-      if (!n.live() && !n.destroyed) {
+      if (!n.live()) {
         start(n);
       }
     }
@@ -156,7 +163,7 @@ final class Sim {
     for (Node n : nodes.values()) {
       sb.append("\n  node ").append(n.id);
       if (!n.live()) {
-        sb.append(n.destroyed ? " destroyed" : " down");
+        sb.append(" down");
         continue;
       }
       Status st = n.raw.status();
@@ -174,7 +181,7 @@ final class Sim {
   Node leader() {
     Node best = null;
     for (Node n : nodes.values()) {
-      if (n.live() && n.raw.raft().state == StateType.LEADER
+      if (n.running(now) && n.raw.raft().state == StateType.LEADER
           && (best == null || n.raw.raft().term > best.raw.raft().term)) {
         best = n;
       }
@@ -185,23 +192,33 @@ final class Sim {
   private void step(boolean chaos) {
     now++;
     for (Node n : nodes.values()) {
-      if (n.live()) {
+      if (n.live() && n.pausedUntil == now) {
+        // Its ticks stopped while time went on: a lease it held can no longer be trusted.
+        if (!bugKeepLeaseAcrossPauses) {
+          n.raw.invalidateLease();
+        }
+        // A client request that waited out the pause arrives first.
+        if (rnd.nextBoolean()) {
+          read(n);
+        }
+      }
+      if (n.running(now)) {
         n.raw.tick();
         checker.checkNode(n);
-      } else if (!n.destroyed && n.restartAt >= 0 && n.restartAt <= now) {
+      } else if (!n.live() && n.restartAt >= 0 && n.restartAt <= now) {
         start(n);
       }
     }
     for (Message m : net.due(now)) {
       Node to = nodes.get(m.to());
-      if (to != null && to.live()) {
+      if (to != null && to.running(now)) {
         to.raw.step(m);
         checker.checkNode(to);
       }
     }
     for (Message report : net.snapshotReports) {
       Node from = nodes.get(report.to());
-      if (from != null && from.live()) {
+      if (from != null && from.running(now)) {
         from.raw.reportSnapshot(report.from(), !report.reject());
         checker.checkNode(from);
       }
@@ -211,7 +228,7 @@ final class Sim {
       chaos();
     }
     for (Node n : nodes.values()) {
-      if (n.live()) {
+      if (n.running(now)) {
         handleReady(n);
       }
     }
@@ -300,13 +317,15 @@ final class Sim {
       crash();
     } else if (roll < 490) {
       partition();
+    } else if (roll < 494) {
+      pause(rnd.nextBoolean() ? leader() : randomLive());
     }
   }
 
   private Node randomLive() {
     List<Node> live = new ArrayList<>();
     for (Node n : nodes.values()) {
-      if (n.live()) {
+      if (n.running(now)) {
         live.add(n);
       }
     }
@@ -410,6 +429,13 @@ final class Sim {
     long compactTo = n.smIndex - rnd.nextInt(3);
     if (compactTo > n.storage.firstIndex()) {
       n.storage.compact(compactTo);
+    }
+  }
+
+  private void pause(Node n) {
+    if (n != null) {
+      stats[Stat.PAUSES.ordinal()]++;
+      n.pausedUntil = now + 5 + rnd.nextInt(40);
     }
   }
 

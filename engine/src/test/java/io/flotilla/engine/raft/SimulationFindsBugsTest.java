@@ -28,6 +28,13 @@ class SimulationFindsBugsTest {
     assertThat(replay(v.seed, sim -> sim.bugSkipElectionRestriction = true).getMessage()).isEqualTo(v.getMessage());
   }
 
+  @Test
+  void trustingALeaseAcrossAPauseIsCaught() {
+    SimViolation v = firstViolation(sim -> sim.bugKeepLeaseAcrossPauses = true);
+    assertThat(v.getMessage()).contains("read safety");
+    assertThat(replay(v.seed, sim -> sim.bugKeepLeaseAcrossPauses = true).getMessage()).isEqualTo(v.getMessage());
+  }
+
   private static SimViolation firstViolation(Consumer<Sim> bug) {
     for (long seed = 1; seed <= MAX_SEEDS; seed++) {
       SimViolation v = replay(seed, bug);

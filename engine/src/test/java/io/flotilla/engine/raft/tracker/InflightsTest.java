@@ -54,6 +54,18 @@ class InflightsTest {
   }
 
   @Test
+  void freeFirstOneFreesOnlyTheOldest() {
+    Inflights in = new Inflights(3);
+    in.freeFirstOne(); // empty: nothing to free
+    in.add(4);
+    in.add(6);
+    in.add(9);
+    in.freeFirstOne();
+    assertThat(in).hasToString("Inflights[6 9]/3");
+    assertThat(in.full()).isFalse();
+  }
+
+  @Test
   void resetEmptiesTheWindow() {
     Inflights in = new Inflights(2);
     in.add(1);

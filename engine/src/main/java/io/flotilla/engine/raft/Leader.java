@@ -17,7 +17,8 @@ import java.util.Set;
  * <p>Lease reads: every heartbeat broadcast is a numbered round, echoed by followers. The lease
  * runs from when the newest round acknowledged by a quorum was <em>sent</em>, for
  * {@link Config#leaseTicks()} ticks. A follower that got that heartbeat refuses votes for an
- * election timeout after receiving it, so no other leader can be elected while the lease holds.
+ * election timeout after receiving it (and refuses to campaign on request, see RawNode#campaign), so no
+ * other leader can be elected while the lease holds.
  * A leader that sent TIMEOUT_NOW in its term never trusts a lease again in that term.
  */
 final class Leader {

@@ -618,7 +618,10 @@ final class Raft {
   private boolean increaseUncommittedSize(List<Entry> ents) {
     long s = 0;
     for (Entry e : ents) {
-      s += e.data().length;
+      // NB: membership changes are not counted, so leaving a joint config is never refused.
+      if (e.type() == EntryType.NORMAL) {
+        s += e.data().length;
+      }
     }
     if (uncommittedSize > 0 && s > 0 && maxUncommittedSize > 0 && uncommittedSize + s > maxUncommittedSize) {
       return false;
@@ -630,7 +633,9 @@ final class Raft {
   void reduceUncommittedSize(List<Entry> ents) {
     long s = 0;
     for (Entry e : ents) {
-      s += e.data().length;
+      if (e.type() == EntryType.NORMAL) {
+        s += e.data().length;
+      }
     }
     uncommittedSize = Math.max(0, uncommittedSize - s);
   }
@@ -650,6 +655,15 @@ final class Raft {
   boolean maybeCommit() {
     long mci = trk.committed();
     return raftLog.maybeCommit(mci, term);
+  }
+
+  /**
+   * With lease reads, a follower that still hears from its leader must not start an election on
+   * request: the leader's lease counts on followers waiting out an election timeout first.
+   */
+  boolean campaignWouldBreakLease() {
+    return readOnlyOption == ReadOnlyOption.LEASE_BASED
+        && ((lead != NONE && electionElapsed < electionTimeout) || voteGuard);
   }
 
   boolean committedEntryInCurrentTerm() {

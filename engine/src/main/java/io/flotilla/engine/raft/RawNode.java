@@ -31,8 +31,14 @@ public final class RawNode {
     raft.tick();
   }
 
-  /** Starts an election now (pre-vote first if enabled). */
+  /**
+   * Starts an election now (pre-vote first if enabled). With lease reads it does nothing while this
+   * node still hears from a leader (that leader may be serving reads on its lease).
+   */
   public void campaign() {
+    if (raft.campaignWouldBreakLease()) {
+      return;
+    }
     raft.step(Message.builder(MessageType.HUP).from(raft.id).build());
   }
 
@@ -46,6 +52,23 @@ public final class RawNode {
         .from(raft.id)
         .entries(List.of(Entry.normal(0, 0, data)))
         .build());
+  }
+
+  /**
+   * Proposes several entries at once (one append per follower for all of them). On success they
+   * occupy {@code lastIndex() - data.size() + 1 .. lastIndex()} in order.
+   *
+   * @throws ProposalDroppedException with the reason if refused (nothing was appended)
+   */
+  public void proposeAll(List<byte[]> data) {
+    if (data.isEmpty()) {
+      return;
+    }
+    List<Entry> entries = new ArrayList<>(data.size());
+    for (byte[] d : data) {
+      entries.add(Entry.normal(0, 0, d));
+    }
+    raft.step(Message.builder(MessageType.PROPOSE).from(raft.id).entries(entries).build());
   }
 
   /**
@@ -126,6 +149,53 @@ public final class RawNode {
    */
   public void invalidateLease() {
     raft.leader.invalidateLease();
+  }
+
+  /** The leader this member knows of (a peer id), or 0. Cheap; no copies. */
+  public long lead() {
+    return raft.lead;
+  }
+
+  public long term() {
+    return raft.term;
+  }
+
+  public StateType state() {
+    return raft.state;
+  }
+
+  /** Index of the last entry in the log (persisted or not). */
+  public long lastIndex() {
+    return raft.raftLog.lastIndex();
+  }
+
+  public long committed() {
+    return raft.raftLog.committed;
+  }
+
+  /**
+   * True when a leader has nothing left to do until new input arrives: every peer matches its whole
+   * log, all of it is committed and handed to the state machine, and no read, transfer or
+   * membership change is under way. A driver may then stop ticking the group (hibernate).
+   */
+  public boolean quiescent() {
+    if (raft.state != StateType.LEADER) {
+      return false;
+    }
+    RaftLog log = raft.raftLog;
+    long last = log.lastIndex();
+    if (log.committed != last || log.applied != last || raft.leadTransferee != Raft.NONE
+        || raft.readOnly.pendingCount() > 0 || raft.trk.config().voters().isJoint()
+        || !raft.msgs.isEmpty() || outstanding != null) {
+      return false;
+    }
+    boolean[] all = {true};
+    raft.trk.visit((id, pr) -> {
+      if (pr.match() != last) {
+        all[0] = false;
+      }
+    });
+    return all[0];
   }
 
   public Status status() {

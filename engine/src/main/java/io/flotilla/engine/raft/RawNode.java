@@ -185,8 +185,7 @@ public final class RawNode {
     RaftLog log = raft.raftLog;
     long last = log.lastIndex();
     if (log.committed != last || log.applied != last || raft.leadTransferee != Raft.NONE
-        || raft.readOnly.pendingCount() > 0 || raft.trk.config().voters().isJoint()
-        || !raft.msgs.isEmpty() || outstanding != null) {
+        || raft.readOnly.pendingCount() > 0 || raft.trk.config().voters().isJoint()) {
       return false;
     }
     boolean[] all = {true};

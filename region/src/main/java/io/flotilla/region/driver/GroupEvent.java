@@ -1,0 +1,29 @@
+package io.flotilla.region.driver;
+
+import io.flotilla.engine.raft.ConfChange;
+import io.flotilla.engine.raft.Message;
+import java.util.concurrent.CompletableFuture;
+
+/** What arrives in a group's mailbox; handled on the group's driving thread. */
+sealed interface GroupEvent {
+  record Inbound(Message message) implements GroupEvent {}
+
+  record Propose(byte[] data, CompletableFuture<Object> result, long deadlineNanos) implements GroupEvent {}
+
+  record ProposeConfChange(ConfChange change, CompletableFuture<Object> result, long deadlineNanos)
+      implements GroupEvent {}
+
+  /** A linearizable read: completes with the index the state machine must have applied. */
+  record Read(CompletableFuture<Long> result, long deadlineNanos) implements GroupEvent {}
+
+  record TransferLeader(long toPeer) implements GroupEvent {}
+
+  record Campaign() implements GroupEvent {}
+
+  record SnapshotStatus(long toPeer, boolean success) implements GroupEvent {}
+
+  record Unreachable(long peer) implements GroupEvent {}
+
+  /** The leader's node looks dead: a hibernated follower starts ticking again. */
+  record Wake() implements GroupEvent {}
+}

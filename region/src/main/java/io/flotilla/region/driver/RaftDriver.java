@@ -1,0 +1,396 @@
+package io.flotilla.region.driver;
+
+import io.flotilla.engine.raft.Config;
+import io.flotilla.engine.raft.ConfChange;
+import io.flotilla.engine.raft.ConfState;
+import io.flotilla.engine.raft.Message;
+import io.flotilla.engine.raft.RawNode;
+import io.flotilla.engine.raft.Snapshot;
+import io.flotilla.engine.raft.SnapshotMetadata;
+import io.flotilla.engine.raft.StateType;
+import io.flotilla.region.storage.NodeStorage;
+import io.flotilla.region.storage.RocksRaftStorage;
+import io.flotilla.region.storage.SnapshotProvider;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.SplittableRandom;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs many Raft groups of one node on a few threads (the batch-system idea of TiKV): each group
+ * has a mailbox; groups with work wait in one run queue; {@link Poller} threads take them in
+ * batches and persist each batch's Readies with one fsync. One ticker thread drives time for all
+ * awake groups; idle groups hibernate and are woken by any input, or by the node-level liveness of
+ * their leader's node.
+ *
+ * <p>Thread-safe: every public method may be called from any thread. A group is only ever driven
+ * by one poller at a time.
+ */
+public final class RaftDriver implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(RaftDriver.class);
+
+  /**
+   * Lets the node's storage ask the driver for snapshot data before the driver exists: pass one to
+   * {@link NodeStorage#open} and the same one to the driver.
+   */
+  public static final class SnapshotHook implements SnapshotProvider {
+    private volatile RaftDriver driver;
+
+    @Override
+    public Snapshot snapshot(long groupId, SnapshotMetadata latest) {
+      RaftDriver d = driver;
+      RaftGroup g = d == null ? null : d.groups.get(groupId);
+      if (g == null) {
+        return new Snapshot(new byte[0], latest);
+      }
+      return g.buildSnapshot();
+    }
+  }
+
+  private final long nodeId;
+  private final DriverConfig config;
+  private final NodeStorage storage;
+  private final MessageBus bus;
+  private final GroupRouting routing;
+  private final Map<Long, RaftGroup> groups = new ConcurrentHashMap<>();
+  private final LinkedBlockingQueue<RaftGroup> runQueue = new LinkedBlockingQueue<>();
+  private final Map<Long, Set<RaftGroup>> hibernatedByLeaderNode = new ConcurrentHashMap<>();
+  private final AtomicLong tick = new AtomicLong();
+  private final DriverCounters counters = new DriverCounters();
+  private final List<Thread> pollers = new ArrayList<>();
+  private final ScheduledExecutorService ticker;
+  private final SplittableRandom seeds;
+  private volatile boolean running;
+  private volatile Throwable failure;
+
+  public RaftDriver(long nodeId, DriverConfig config, NodeStorage storage, MessageBus bus, GroupRouting routing,
+      SnapshotHook hook) {
+    this.nodeId = nodeId;
+    this.config = config.validate();
+    this.storage = storage;
+    this.bus = bus;
+    this.routing = routing;
+    this.seeds = new SplittableRandom(nodeId * 0x9E3779B97F4A7C15L ^ System.nanoTime());
+    this.ticker = Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread t = new Thread(r, "flotilla-ticker-" + nodeId);
+      t.setDaemon(true);
+      return t;
+    });
+    hook.driver = this;
+  }
+
+  public void start() {
+    running = true;
+    for (int i = 0; i < config.pollerThreads(); i++) {
+      Thread t = new Thread(new Poller(this), "flotilla-poller-" + nodeId + "-" + i);
+      t.setDaemon(true);
+      t.start();
+      pollers.add(t);
+    }
+    ticker.scheduleAtFixedRate(this::onTick, config.tickIntervalMs(), config.tickIntervalMs(), TimeUnit.MILLISECONDS);
+    LOG.info("raft driver started [node={}] pollers={} tick={}ms groups={}", nodeId, config.pollerThreads(),
+        config.tickIntervalMs(), groups.size());
+  }
+
+  // ------------------------------------------------------------------ groups
+
+  /**
+   * Starts this node's replica of a group: restarts it from storage if it exists here, else
+   * creates it with {@code peers} as the initial voters ({@code peers} empty for a replica that
+   * will be sent a snapshot). {@code peerId} is this replica's Raft id.
+   */
+  public void startGroup(long groupId, long peerId, List<Long> peers, StateMachine sm) {
+    if (groups.containsKey(groupId)) {
+      throw new IllegalStateException("group " + groupId + " is already running on node " + nodeId);
+    }
+    RocksRaftStorage s = storage.hasGroup(groupId)
+        ? storage.group(groupId)
+        : storage.createGroup(groupId, new ConfState(peers, List.of(), List.of(), List.of(), false));
+    SplittableRandom rnd = seeds.split();
+    Config c = Config.builder(peerId, rnd::nextInt)
+        .electionTick(config.electionTick())
+        .heartbeatTick(config.heartbeatTick())
+        .applied(s.appliedIndex())
+        .maxSizePerMsg(config.maxSizePerMsg())
+        .maxInflightMsgs(config.maxInflightMsgs())
+        .maxUncommittedEntriesSize(config.maxUncommittedBytes())
+        .checkQuorum(true)
+        .preVote(true)
+        .readOnlyOption(config.readOnlyOption())
+        .disableProposalForwarding(true)
+        .build();
+    RaftGroup g = new RaftGroup(groupId, new RawNode(c, s), s, sm, this, tick.get());
+    groups.put(groupId, g);
+    schedule(g);
+  }
+
+  /** Stops and deletes this node's replica of a group (its Raft log and state; not its data). */
+  public CompletableFuture<Void> destroyGroup(long groupId) {
+    RaftGroup g = groups.remove(groupId);
+    if (g == null) {
+      return CompletableFuture.completedFuture(null);
+    }
+    g.destroyed = true;
+    // NB: wait until no poller owns it, then delete its storage.
+    return CompletableFuture.runAsync(() -> {
+      while (!g.scheduled.compareAndSet(false, true)) {
+        Thread.onSpinWait();
+      }
+      g.failAll(new DroppedException("group " + groupId + " was destroyed on node " + nodeId));
+      storage.destroyGroup(groupId);
+    });
+  }
+
+  public List<Long> groupIds() {
+    List<Long> ids = new ArrayList<>(groups.keySet());
+    ids.sort(null);
+    return ids;
+  }
+
+  /** Leader peer, term and role as of the group's last round (may be slightly stale). */
+  public GroupInfo info(long groupId) {
+    RaftGroup g = groups.get(groupId);
+    return g == null ? null : g.info;
+  }
+
+  /** One line about a group on this node, for logs and failing tests. */
+  public String describe(long groupId) {
+    RaftGroup g = groups.get(groupId);
+    if (g == null) {
+      return "group " + groupId + " not on node " + nodeId;
+    }
+    return "node " + nodeId + " group " + groupId + " " + g.info + (g.hibernating ? " hibernating" : " awake")
+        + " mailbox=" + g.mailbox.size() + " scheduled=" + g.scheduled.get();
+  }
+
+  // ------------------------------------------------------------------ requests
+
+  /**
+   * Proposes a command. Completes after it is applied, with the state machine's result, or
+   * exceptionally with {@link NotLeaderException}, {@link DroppedException} or
+   * {@link OutcomeUnknownException}.
+   */
+  public CompletableFuture<Object> propose(long groupId, byte[] command) {
+    CompletableFuture<Object> f = new CompletableFuture<>();
+    RaftGroup g = groupOrFail(groupId, f);
+    if (g != null) {
+      g.mailbox.add(new GroupEvent.Propose(command, f, deadline()));
+      schedule(g);
+    }
+    return f;
+  }
+
+  public CompletableFuture<Object> proposeConfChange(long groupId, ConfChange cc) {
+    CompletableFuture<Object> f = new CompletableFuture<>();
+    RaftGroup g = groupOrFail(groupId, f);
+    if (g != null) {
+      g.mailbox.add(new GroupEvent.ProposeConfChange(cc, f, deadline()));
+      schedule(g);
+    }
+    return f;
+  }
+
+  /**
+   * A linearizable read barrier: completes with an applied index once the state machine has
+   * applied everything committed before this call; read the state machine then.
+   */
+  public CompletableFuture<Long> readIndex(long groupId) {
+    CompletableFuture<Long> f = new CompletableFuture<>();
+    RaftGroup g = groupOrFail(groupId, f);
+    if (g != null) {
+      g.mailbox.add(new GroupEvent.Read(f, deadline()));
+      schedule(g);
+    }
+    return f;
+  }
+
+  public void transferLeader(long groupId, long toPeer) {
+    post(groupId, new GroupEvent.TransferLeader(toPeer));
+  }
+
+  public void campaign(long groupId) {
+    post(groupId, new GroupEvent.Campaign());
+  }
+
+  /** Raft messages from another node (the transport's inbound handler calls this). */
+  public void deliver(long groupId, Message m) {
+    RaftGroup g = groups.get(groupId);
+    if (g == null) {
+      counters.droppedInbound.increment();
+      return;
+    }
+    g.mailbox.add(new GroupEvent.Inbound(m));
+    schedule(g);
+  }
+
+  /** The transport could not reach a peer of a group. */
+  public void reportUnreachable(long groupId, long peer) {
+    post(groupId, new GroupEvent.Unreachable(peer));
+  }
+
+  private void post(long groupId, GroupEvent e) {
+    RaftGroup g = groups.get(groupId);
+    if (g != null) {
+      g.mailbox.add(e);
+      schedule(g);
+    }
+  }
+
+  private <T> RaftGroup groupOrFail(long groupId, CompletableFuture<T> f) {
+    RaftGroup g = groups.get(groupId);
+    if (g == null) {
+      f.completeExceptionally(new DroppedException("group " + groupId + " is not on node " + nodeId));
+    } else if (!running) {
+      f.completeExceptionally(new DroppedException("raft driver of node " + nodeId + " is stopped"));
+      return null;
+    }
+    return g;
+  }
+
+  private long deadline() {
+    return System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(config.proposalTimeoutMs());
+  }
+
+  // ------------------------------------------------------------------ scheduling
+
+  void schedule(RaftGroup g) {
+    if (g.scheduled.compareAndSet(false, true)) {
+      runQueue.add(g);
+    }
+  }
+
+  /** Fills {@code out} with groups that have work; false if none came within a short wait. */
+  boolean takeBatch(List<RaftGroup> out) throws InterruptedException {
+    RaftGroup first = runQueue.poll(50, TimeUnit.MILLISECONDS);
+    if (first == null) {
+      return false;
+    }
+    out.add(first);
+    runQueue.drainTo(out, config.maxGroupsPerRound() - 1);
+    return true;
+  }
+
+  private void onTick() {
+    try {
+      tick.incrementAndGet();
+      for (RaftGroup g : groups.values()) {
+        if (!g.hibernating) {
+          schedule(g);
+        }
+      }
+      for (Map.Entry<Long, Set<RaftGroup>> e : hibernatedByLeaderNode.entrySet()) {
+        if (!e.getValue().isEmpty() && !nodeAlive(e.getKey())) {
+          LOG.info("node {} is silent for {} ms: waking {} hibernated groups it led [node={}]", e.getKey(),
+              config.nodeDeadAfterMs(), e.getValue().size(), nodeId);
+          for (RaftGroup g : e.getValue()) {
+            g.mailbox.add(new GroupEvent.Wake());
+            schedule(g);
+          }
+        }
+      }
+    } catch (RuntimeException e) {
+      LOG.error("ticker failed [node={}]", nodeId, e);
+    }
+  }
+
+  long currentTick() {
+    return tick.get();
+  }
+
+  boolean nodeAlive(long node) {
+    if (node == nodeId) {
+      return true;
+    }
+    long heard = bus.lastHeardNanos(node);
+    return heard != Long.MIN_VALUE
+        && System.nanoTime() - heard < TimeUnit.MILLISECONDS.toNanos(config.nodeDeadAfterMs());
+  }
+
+  void registerHibernated(long leaderNode, RaftGroup g) {
+    hibernatedByLeaderNode.computeIfAbsent(leaderNode, k -> ConcurrentHashMap.newKeySet()).add(g);
+  }
+
+  void unregisterHibernated(long leaderNode, RaftGroup g) {
+    Set<RaftGroup> s = hibernatedByLeaderNode.get(leaderNode);
+    if (s != null) {
+      s.remove(g);
+    }
+  }
+
+  /** A poller hit an error it cannot recover from (a storage failure): stop the node. */
+  void fail(Throwable t) {
+    failure = t;
+    running = false;
+    LOG.error("raft driver of node {} stopped after an unrecoverable error; restart the node: {}", nodeId,
+        t.toString(), t);
+    for (RaftGroup g : groups.values()) {
+      g.mailbox.add(new GroupEvent.Wake());
+    }
+  }
+
+  boolean running() {
+    return running;
+  }
+
+  /** The error that stopped the driver, or null. */
+  public Throwable failure() {
+    return failure;
+  }
+
+  DriverConfig config() {
+    return config;
+  }
+
+  NodeStorage storage() {
+    return storage;
+  }
+
+  MessageBus bus() {
+    return bus;
+  }
+
+  GroupRouting routing() {
+    return routing;
+  }
+
+  public long nodeId() {
+    return nodeId;
+  }
+
+  public DriverCounters counters() {
+    return counters;
+  }
+
+  @Override
+  public void close() {
+    running = false;
+    ticker.shutdownNow();
+    for (Thread t : pollers) {
+      try {
+        t.join(5_000);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+    DroppedException stopped = new DroppedException("raft driver of node " + nodeId + " stopped");
+    for (RaftGroup g : groups.values()) {
+      g.failAll(stopped);
+    }
+    LOG.info("raft driver stopped [node={}] {}", nodeId, counters);
+  }
+
+  /** Role, leader and term of a group as of its last round. */
+  public record GroupInfo(StateType role, long leaderPeer, long term, long applied) {
+    static final GroupInfo INITIAL = new GroupInfo(StateType.FOLLOWER, 0, 0, 0);
+  }
+}

@@ -1,0 +1,454 @@
+package io.flotilla.region.driver;
+
+import io.flotilla.engine.raft.ConfChange;
+import io.flotilla.engine.raft.ConfState;
+import io.flotilla.engine.raft.Entry;
+import io.flotilla.engine.raft.EntryType;
+import io.flotilla.engine.raft.Message;
+import io.flotilla.engine.raft.MessageType;
+import io.flotilla.engine.raft.ProposalDroppedException;
+import io.flotilla.engine.raft.RawNode;
+import io.flotilla.engine.raft.ReadState;
+import io.flotilla.engine.raft.Ready;
+import io.flotilla.engine.raft.Snapshot;
+import io.flotilla.engine.raft.SnapshotMetadata;
+import io.flotilla.engine.raft.StateType;
+import io.flotilla.region.storage.RocksRaftStorage;
+import io.flotilla.region.storage.StorageBatch;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One Raft group on this node: its {@link RawNode}, storage, state machine and mailbox.
+ *
+ * <p>Threads: anyone may add to {@link #mailbox} and then call {@link RaftDriver#schedule}; every
+ * other method runs on the one poller thread that currently owns the group (ownership passes
+ * through the driver's run queue and {@link #scheduled}, which orders memory).
+ */
+final class RaftGroup {
+  private static final Logger LOG = LoggerFactory.getLogger(RaftGroup.class);
+
+  private record PendingProposal(long term, CompletableFuture<Object> result, long deadlineNanos) {}
+
+  private record PendingRead(CompletableFuture<Long> result, long deadlineNanos) {}
+
+  private record Completion(long index, long term, Object result) {}
+
+  final long id;
+  final RawNode raw;
+  final RocksRaftStorage storage;
+  private final StateMachine sm;
+  private final RaftDriver driver;
+  final ConcurrentLinkedQueue<GroupEvent> mailbox = new ConcurrentLinkedQueue<>();
+  final AtomicBoolean scheduled = new AtomicBoolean();
+  /** Read by the ticker: a hibernating group is not ticked. */
+  volatile boolean hibernating;
+  volatile boolean destroyed;
+  /** Published at the end of each round for other threads. */
+  volatile RaftDriver.GroupInfo info = RaftDriver.GroupInfo.INITIAL;
+
+  private long lastTick;
+  private int quietTicks;
+  private boolean heardSinceTick;
+  /** The node this hibernating follower's leader is on (registered with the driver), or 0. */
+  private long hibernatedUnder;
+  private ConfState confState;
+  private long appliedIndex;
+  private final TreeMap<Long, PendingProposal> proposals = new TreeMap<>();
+  private final Map<Long, PendingRead> readsByCtx = new HashMap<>();
+  private final TreeMap<Long, List<PendingRead>> readsAwaitingApply = new TreeMap<>();
+  private long readSeq;
+  private final List<Completion> completions = new ArrayList<>();
+  private final List<byte[]> proposalBatch = new ArrayList<>();
+  private final List<GroupEvent.Propose> proposalBatchEvents = new ArrayList<>();
+
+  RaftGroup(long id, RawNode raw, RocksRaftStorage storage, StateMachine sm, RaftDriver driver, long tick) {
+    this.id = id;
+    this.raw = raw;
+    this.storage = storage;
+    this.sm = sm;
+    this.driver = driver;
+    this.confState = storage.confState();
+    this.appliedIndex = storage.appliedIndex();
+    this.lastTick = tick;
+  }
+
+  @Override
+  public String toString() {
+    return "[group=" + id + " peer=" + raw.status().id() + " term=" + raw.term() + "]";
+  }
+
+  // ------------------------------------------------------------------ events
+
+  /** Drains the mailbox and catches up on ticks. */
+  void handleEvents(long globalTick) {
+    GroupEvent e;
+    while ((e = mailbox.poll()) != null) {
+      handle(e);
+    }
+    flushProposals();
+    if (hibernating) {
+      lastTick = globalTick;
+      return;
+    }
+    long missed = globalTick - lastTick;
+    lastTick = globalTick;
+    if (missed <= 0) {
+      return;
+    }
+    if (missed > driver.config().electionTick()) {
+      // The timer fell far behind: ticks no longer measure time well enough for a lease.
+      raw.invalidateLease();
+      missed = driver.config().electionTick();
+    }
+    for (long i = 0; i < missed; i++) {
+      raw.tick();
+    }
+    expireDeadlines(System.nanoTime());
+    maybeHibernate((int) missed);
+  }
+
+  private void handle(GroupEvent e) {
+    if (e instanceof GroupEvent.Inbound in) {
+      Message m = in.message();
+      // NB: heartbeats and their answers keep a hibernating group asleep; anything else wakes it.
+      boolean keepsAsleep = m.type() == MessageType.HEARTBEAT_RESP
+          || (m.type() == MessageType.HEARTBEAT && m.from() == raw.lead() && m.term() == raw.term());
+      if (!keepsAsleep) {
+        wake();
+      }
+      heardSinceTick = true;
+      raw.step(m);
+    } else if (e instanceof GroupEvent.Propose p) {
+      wake();
+      proposalBatch.add(p.data());
+      proposalBatchEvents.add(p);
+    } else if (e instanceof GroupEvent.ProposeConfChange p) {
+      wake();
+      flushProposals();
+      proposeConfChange(p);
+    } else if (e instanceof GroupEvent.Read r) {
+      wake();
+      read(r);
+    } else if (e instanceof GroupEvent.TransferLeader t) {
+      wake();
+      raw.transferLeader(t.toPeer());
+    } else if (e instanceof GroupEvent.Campaign) {
+      wake();
+      raw.campaign();
+    } else if (e instanceof GroupEvent.SnapshotStatus s) {
+      raw.reportSnapshot(s.toPeer(), s.success());
+    } else if (e instanceof GroupEvent.Unreachable u) {
+      raw.reportUnreachable(u.peer());
+    } else if (e instanceof GroupEvent.Wake) {
+      wake();
+    } else {
+      throw new IllegalStateException("unknown event " + e);
+    }
+  }
+
+  /** Proposes everything queued this round as one batch of entries (one append per follower). */
+  private void flushProposals() {
+    if (proposalBatch.isEmpty()) {
+      return;
+    }
+    List<byte[]> data = new ArrayList<>(proposalBatch);
+    List<GroupEvent.Propose> events = new ArrayList<>(proposalBatchEvents);
+    proposalBatch.clear();
+    proposalBatchEvents.clear();
+    if (raw.state() != StateType.LEADER) {
+      NotLeaderException nle = notLeader();
+      events.forEach(p -> p.result().completeExceptionally(nle));
+      return;
+    }
+    try {
+      raw.proposeAll(data);
+    } catch (ProposalDroppedException ex) {
+      DroppedException de = new DroppedException("group " + id + ": " + ex.getMessage());
+      events.forEach(p -> p.result().completeExceptionally(de));
+      return;
+    }
+    long index = raw.lastIndex() - events.size() + 1;
+    long term = raw.term();
+    for (GroupEvent.Propose p : events) {
+      proposals.put(index++, new PendingProposal(term, p.result(), p.deadlineNanos()));
+    }
+  }
+
+  private void proposeConfChange(GroupEvent.ProposeConfChange p) {
+    if (raw.state() != StateType.LEADER) {
+      p.result().completeExceptionally(notLeader());
+      return;
+    }
+    try {
+      raw.proposeConfChange(p.change());
+    } catch (ProposalDroppedException ex) {
+      p.result().completeExceptionally(new DroppedException("group " + id + ": " + ex.getMessage()));
+      return;
+    }
+    proposals.put(raw.lastIndex(), new PendingProposal(raw.term(), p.result(), p.deadlineNanos()));
+  }
+
+  private void read(GroupEvent.Read r) {
+    long ctx = ++readSeq;
+    try {
+      raw.readIndex(ByteBuffer.allocate(8).putLong(ctx).array());
+      readsByCtx.put(ctx, new PendingRead(r.result(), r.deadlineNanos()));
+    } catch (ProposalDroppedException ex) {
+      r.result().completeExceptionally(notLeader());
+    }
+  }
+
+  private NotLeaderException notLeader() {
+    long lead = raw.lead();
+    return new NotLeaderException(id, lead == 0 ? 0 : driver.routing().nodeOf(id, lead));
+  }
+
+  // ------------------------------------------------------------------ hibernation
+
+  private void wake() {
+    if (!hibernating) {
+      return;
+    }
+    hibernating = false;
+    quietTicks = 0;
+    // While it did not tick, time went on: no lease until a fresh heartbeat round.
+    raw.invalidateLease();
+    if (hibernatedUnder != 0) {
+      driver.unregisterHibernated(hibernatedUnder, this);
+      hibernatedUnder = 0;
+    }
+    driver.counters().wakes.increment();
+  }
+
+  private void maybeHibernate(int ticks) {
+    if (!driver.config().hibernate()) {
+      return;
+    }
+    boolean quiet;
+    long leaderNode = 0;
+    if (raw.state() == StateType.LEADER) {
+      quiet = raw.quiescent() && proposals.isEmpty() && readsByCtx.isEmpty() && readsAwaitingApply.isEmpty();
+    } else {
+      leaderNode = raw.lead() == 0 ? 0 : driver.routing().nodeOf(id, raw.lead());
+      quiet = !heardSinceTick
+          && raw.state() == StateType.FOLLOWER
+          && leaderNode != 0
+          && raw.committed() == raw.lastIndex()
+          && appliedIndex == raw.committed()
+          && readsByCtx.isEmpty()
+          && driver.nodeAlive(leaderNode);
+    }
+    heardSinceTick = false;
+    quietTicks = quiet ? quietTicks + ticks : 0;
+    if (quietTicks >= driver.config().hibernateAfterTicks()) {
+      hibernating = true;
+      quietTicks = 0;
+      if (leaderNode != 0) {
+        hibernatedUnder = leaderNode;
+        driver.registerHibernated(leaderNode, this);
+      }
+      driver.counters().hibernations.increment();
+    }
+  }
+
+  // ------------------------------------------------------------------ readies
+
+  void publishInfo() {
+    info = new RaftDriver.GroupInfo(raw.state(), raw.lead(), raw.term(), appliedIndex);
+  }
+
+  Ready takeReady() {
+    return raw.hasReady() ? raw.ready() : null;
+  }
+
+  void send(List<Message> msgs) {
+    for (Message m : msgs) {
+      long node = driver.routing().nodeOf(id, m.to());
+      if (node == 0) {
+        continue;
+      }
+      if (m.type() == MessageType.SNAPSHOT) {
+        long to = m.to();
+        driver.counters().snapshotsSent.increment();
+        driver.bus().sendSnapshot(node, id, m).whenComplete((v, ex) -> {
+          if (ex != null) {
+            LOG.warn("{} snapshot at {} to peer {} on node {} failed: {}", this, m.snapshot().index(), to, node,
+                ex.toString());
+          }
+          mailbox.add(new GroupEvent.SnapshotStatus(to, ex == null));
+          driver.schedule(this);
+        });
+      } else {
+        driver.bus().send(node, id, m);
+      }
+    }
+  }
+
+  /** Puts a Ready's state and the effects of its committed entries into the round's batch. */
+  void persist(Ready rd, StorageBatch wb) {
+    Snapshot snap = rd.snapshot();
+    if (snap != null) {
+      wb.applySnapshot(id, snap.metadata());
+      sm.restore(id, snap.data(), wb);
+      appliedIndex = snap.index();
+      confState = snap.metadata().confState();
+      wb.setApplied(id, appliedIndex);
+      driver.counters().snapshotsApplied.increment();
+    }
+    wb.append(id, rd.entries());
+    if (rd.hardState() != null) {
+      wb.setHardState(id, rd.hardState());
+    }
+    List<Entry> committed = rd.committedEntries();
+    if (committed.isEmpty()) {
+      return;
+    }
+    List<Entry> run = new ArrayList<>();
+    for (Entry e : committed) {
+      if (e.type() == EntryType.CONF_CHANGE) {
+        applyRun(run, wb);
+        ConfState cs = raw.applyConfChange(ConfChange.decode(e.data()));
+        confState = cs;
+        wb.setConfState(id, cs, e.index());
+        completions.add(new Completion(e.index(), e.term(), cs));
+      } else {
+        run.add(e);
+      }
+    }
+    applyRun(run, wb);
+    appliedIndex = committed.get(committed.size() - 1).index();
+    wb.setApplied(id, appliedIndex);
+    maybeCompact(wb);
+  }
+
+  private void applyRun(List<Entry> run, StorageBatch wb) {
+    if (run.isEmpty()) {
+      return;
+    }
+    List<Object> results = sm.apply(id, run, wb);
+    for (int i = 0; i < run.size(); i++) {
+      Entry e = run.get(i);
+      completions.add(new Completion(e.index(), e.term(), results.get(i)));
+    }
+    driver.counters().applied.add(run.size());
+    run.clear();
+  }
+
+  private void maybeCompact(StorageBatch wb) {
+    long keep = driver.config().compactLogAfterEntries();
+    if (appliedIndex - storage.firstIndex() + 1 <= keep) {
+      return;
+    }
+    long compactTo = appliedIndex - keep / 2;
+    if (compactTo >= storage.firstIndex()) {
+      wb.compact(id, compactTo);
+    }
+  }
+
+  /** After the round's batch is durable: send what waited for it, answer clients, advance. */
+  void afterWrite(Ready rd) {
+    send(rd.persistedMessages());
+    for (Completion c : completions) {
+      completeProposal(c);
+    }
+    completions.clear();
+    for (ReadState rs : rd.readStates()) {
+      PendingRead r = readsByCtx.remove(ByteBuffer.wrap(rs.requestCtx()).getLong());
+      if (r != null) {
+        readsAwaitingApply.computeIfAbsent(rs.index(), k -> new ArrayList<>()).add(r);
+      }
+    }
+    raw.advance(rd);
+    releaseReads();
+  }
+
+  private void completeProposal(Completion c) {
+    // Anything proposed below this index that is still pending was overwritten.
+    while (!proposals.isEmpty() && proposals.firstKey() < c.index()) {
+      proposals.pollFirstEntry().getValue().result().completeExceptionally(
+          new DroppedException("group " + id + ": entry was replaced by a new leader's log"));
+    }
+    PendingProposal p = proposals.get(c.index());
+    if (p == null) {
+      return;
+    }
+    proposals.remove(c.index());
+    if (p.term() == c.term()) {
+      p.result().complete(c.result());
+    } else {
+      p.result().completeExceptionally(new DroppedException(
+          "group " + id + ": index " + c.index() + " holds an entry of term " + c.term() + ", not ours (" + p.term() + ")"));
+    }
+  }
+
+  private void releaseReads() {
+    while (!readsAwaitingApply.isEmpty() && readsAwaitingApply.firstKey() <= appliedIndex) {
+      for (PendingRead r : readsAwaitingApply.pollFirstEntry().getValue()) {
+        r.result().complete(appliedIndex);
+      }
+    }
+  }
+
+  private void expireDeadlines(long now) {
+    if (!proposals.isEmpty()) {
+      Iterator<PendingProposal> it = proposals.values().iterator();
+      while (it.hasNext()) {
+        PendingProposal p = it.next();
+        if (now - p.deadlineNanos() > 0) {
+          it.remove();
+          p.result().completeExceptionally(new OutcomeUnknownException(
+              "group " + id + ": proposal not applied within " + driver.config().proposalTimeoutMs()
+                  + " ms; it may still be"));
+        }
+      }
+    }
+    if (!readsByCtx.isEmpty()) {
+      readsByCtx.values().removeIf(r -> {
+        if (now - r.deadlineNanos() > 0) {
+          r.result().completeExceptionally(new OutcomeUnknownException(
+              "group " + id + ": read not confirmed within " + driver.config().proposalTimeoutMs() + " ms"));
+          return true;
+        }
+        return false;
+      });
+    }
+  }
+
+  /** Builds a snapshot of the state as applied now (the leader sends it to a lagging follower). */
+  Snapshot buildSnapshot() {
+    long index = appliedIndex;
+    SnapshotMetadata meta = new SnapshotMetadata(confState, index, storage.term(index));
+    return new Snapshot(sm.snapshot(id), meta);
+  }
+
+  /** Fails everything pending: the group is being destroyed or the driver stopped. */
+  void failAll(DriverException e) {
+    proposals.values().forEach(p -> p.result().completeExceptionally(e));
+    proposals.clear();
+    readsByCtx.values().forEach(r -> r.result().completeExceptionally(e));
+    readsByCtx.clear();
+    readsAwaitingApply.values().forEach(l -> l.forEach(r -> r.result().completeExceptionally(e)));
+    readsAwaitingApply.clear();
+    GroupEvent ev;
+    while ((ev = mailbox.poll()) != null) {
+      if (ev instanceof GroupEvent.Propose p) {
+        p.result().completeExceptionally(e);
+      } else if (ev instanceof GroupEvent.ProposeConfChange p) {
+        p.result().completeExceptionally(e);
+      } else if (ev instanceof GroupEvent.Read r) {
+        r.result().completeExceptionally(e);
+      }
+    }
+  }
+}

@@ -1,0 +1,31 @@
+package io.flotilla.region.driver;
+
+import io.flotilla.engine.raft.Entry;
+import io.flotilla.region.storage.StorageBatch;
+import java.util.List;
+
+/**
+ * What a Raft group replicates: regions and the placement driver plug their state in here. Called
+ * only on the thread currently driving the group, never concurrently for one group.
+ *
+ * <p>Apply is exactly-once across crashes: the driver writes the state machine's changes, the
+ * applied index and the Raft log of the same round in one {@link StorageBatch} (one fsync). A
+ * state machine that keeps state in memory must be able to rebuild it from {@link #restore} and the
+ * entries replayed after a restart.
+ */
+public interface StateMachine {
+  /**
+   * Applies committed entries, in index order (normal entries only; membership changes are applied
+   * by the driver). Empty entries (a new leader's no-op) are passed too and may be ignored.
+   *
+   * @param batch where to put durable changes; written before any result is returned to a client
+   * @return one result per entry (null allowed), handed to the proposer's future
+   */
+  List<Object> apply(long groupId, List<Entry> entries, StorageBatch batch);
+
+  /** The state as of the last applied entry, to ship to a follower that needs a snapshot. */
+  byte[] snapshot(long groupId);
+
+  /** Replaces the state with a snapshot's; durable changes go into {@code batch}. */
+  void restore(long groupId, byte[] data, StorageBatch batch);
+}

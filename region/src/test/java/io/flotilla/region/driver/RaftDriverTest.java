@@ -1,0 +1,76 @@
+package io.flotilla.region.driver;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class RaftDriverTest {
+  @TempDir Path dir;
+
+  private static DriverConfig fast() {
+    return DriverConfig.defaults().withTickIntervalMs(20).withPollerThreads(2);
+  }
+
+  @Test
+  void thousandGroupsOnThreeNodesElectLeadersAndCommit() throws Exception {
+    int groups = 1000;
+    try (DriverCluster c = new DriverCluster(dir, 3, fast(), 1)) {
+      c.startGroups(groups);
+      await().atMost(Duration.ofSeconds(60)).until(() -> leaders(c, groups) == groups);
+      List<CompletableFuture<Object>> acks = new ArrayList<>();
+      for (long g = 1; g <= groups; g++) {
+        long leader = c.leaderOf(g);
+        acks.add(c.drivers.get(leader).propose(g, ("v" + g).getBytes(StandardCharsets.UTF_8)));
+      }
+      CompletableFuture.allOf(acks.toArray(CompletableFuture[]::new)).get(60, TimeUnit.SECONDS);
+      // Every replica applies every acknowledged proposal.
+      await().atMost(Duration.ofSeconds(30)).until(() -> {
+        for (long node : c.drivers.keySet()) {
+          for (long g = 1; g <= groups; g++) {
+            if (c.machines.get(node).applied(g).size() != 1) {
+              return false;
+            }
+          }
+        }
+        return true;
+      });
+      for (long g = 1; g <= groups; g += 97) {
+        assertThat(new String(c.machines.get(1L).applied(g).get(0), StandardCharsets.UTF_8)).isEqualTo("v" + g);
+      }
+    }
+  }
+
+  @Test
+  void proposalToAFollowerFailsWithTheLeaderAsHint() throws Exception {
+    try (DriverCluster c = new DriverCluster(dir, 3, fast(), 2)) {
+      c.startGroups(1);
+      await().atMost(Duration.ofSeconds(20)).until(() -> c.leaderOf(1) != 0);
+      long leader = c.leaderOf(1);
+      long follower = leader == 1 ? 2 : 1;
+      CompletableFuture<Object> f = c.drivers.get(follower).propose(1, new byte[] {1});
+      assertThat(f).failsWithin(Duration.ofSeconds(10))
+          .withThrowableOfType(java.util.concurrent.ExecutionException.class)
+          .havingCause()
+          .isInstanceOfSatisfying(NotLeaderException.class, e -> assertThat(e.leaderNode()).isEqualTo(leader));
+    }
+  }
+
+  private static int leaders(DriverCluster c, int groups) {
+    int n = 0;
+    for (long g = 1; g <= groups; g++) {
+      if (c.leaderOf(g) != 0) {
+        n++;
+      }
+    }
+    return n;
+  }
+}

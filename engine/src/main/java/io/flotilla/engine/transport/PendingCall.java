@@ -37,11 +37,14 @@ final class PendingCall {
   /** Starts the deadline; call on the event loop that will own this call. */
   void startTimer(io.netty.channel.EventLoop loop, TransportMetrics metrics) {
     timer = loop.schedule(() -> {
-      if (future.completeExceptionally(new RpcTimeoutException(target, method, deadlineMs))) {
+      // NB: count before completing, so whoever sees the timeout also sees it counted. Responses
+      // complete calls on this same event loop, so the check cannot race with them.
+      if (!future.isDone()) {
         metrics.rpcTimeouts.increment();
         if (connection != null) {
           connection.forget(correlationId);
         }
+        future.completeExceptionally(new RpcTimeoutException(target, method, deadlineMs));
       }
     }, deadlineMs, TimeUnit.MILLISECONDS);
   }

@@ -151,6 +151,11 @@ public final class RawNode {
     raft.leader.invalidateLease();
   }
 
+  /** This member's peer id. */
+  public long id() {
+    return raft.id;
+  }
+
   /** The leader this member knows of (a peer id), or 0. Cheap; no copies. */
   public long lead() {
     return raft.lead;
@@ -215,7 +220,7 @@ public final class RawNode {
     }
     RaftLog log = raft.raftLog;
     return log.hasNextUnstableSnapshot()
-        || !log.nextUnstableEntries().isEmpty()
+        || log.unstable.hasNextEntries()
         || !raft.msgs.isEmpty()
         || !raft.readStates.isEmpty()
         || log.hasNextCommittedEntries();

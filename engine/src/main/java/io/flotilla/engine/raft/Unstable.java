@@ -58,6 +58,10 @@ final class Unstable {
     return List.copyOf(entries.subList(inProgress, entries.size()));
   }
 
+  boolean hasNextEntries() {
+    return entries.size() > offsetInProgress - offset;
+  }
+
   /** The snapshot, if not yet handed out. */
   Snapshot nextSnapshot() {
     return snapshot == null || snapshotInProgress ? null : snapshot;

@@ -17,7 +17,8 @@ import org.slf4j.LoggerFactory;
  *   <li>puts all Readies, and the state machine effects of their committed entries, in ONE
  *       {@link StorageBatch}, written with ONE fsync (group commit);
  *   <li>sends the messages that promised durability, completes clients, advances every group;
- *   <li>flushes the transport: one frame per destination node for the whole round.
+ *   <li>flushes the transport: one frame per destination node for the messages sent before the
+ *       fsync, one for those after it.
  * </ol>
  */
 final class Poller implements Runnable {
@@ -72,6 +73,8 @@ final class Poller implements Runnable {
       }
     }
     if (!readies.isEmpty()) {
+      // Leaders' appends leave now, so followers persist them while our own fsync runs.
+      driver.bus().flush();
       try (StorageBatch wb = driver.storage().newBatch()) {
         for (int i = 0; i < readies.size(); i++) {
           readyGroups.get(i).persist(readies.get(i), wb);

@@ -238,6 +238,21 @@ public final class RaftDriver implements AutoCloseable {
     post(groupId, new GroupEvent.Unreachable(peer));
   }
 
+  /**
+   * A node cannot be reached: every group with a peer there goes back to probing it (the leader
+   * stops streaming appends into the void).
+   */
+  public void reportUnreachableNode(long node) {
+    for (RaftGroup g : groups.values()) {
+      if (!g.hibernating) {
+        for (long peer : g.peersOn(node)) {
+          g.mailbox.add(new GroupEvent.Unreachable(peer));
+          schedule(g);
+        }
+      }
+    }
+  }
+
   private void post(long groupId, GroupEvent e) {
     RaftGroup g = groups.get(groupId);
     if (g != null) {

@@ -62,7 +62,8 @@ final class RaftGroup {
   private boolean heardSinceTick;
   /** The node this hibernating follower's leader is on (registered with the driver), or 0. */
   private long hibernatedUnder;
-  private ConfState confState;
+  /** Written by the owner; read by other threads in {@link #peersOn}. */
+  private volatile ConfState confState;
   private long appliedIndex;
   private final TreeMap<Long, PendingProposal> proposals = new TreeMap<>();
   private final Map<Long, PendingRead> readsByCtx = new HashMap<>();
@@ -85,7 +86,7 @@ final class RaftGroup {
 
   @Override
   public String toString() {
-    return "[group=" + id + " peer=" + raw.status().id() + " term=" + raw.term() + "]";
+    return "[group=" + id + " peer=" + raw.id() + " term=" + raw.term() + "]";
   }
 
   // ------------------------------------------------------------------ events
@@ -263,6 +264,20 @@ final class RaftGroup {
   }
 
   // ------------------------------------------------------------------ readies
+
+  /** Peers of this group hosted on {@code node}, by the membership last applied. */
+  List<Long> peersOn(long node) {
+    ConfState cs = confState;
+    List<Long> out = new ArrayList<>(1);
+    for (List<Long> ids : List.of(cs.voters(), cs.learners(), cs.votersOutgoing())) {
+      for (long peer : ids) {
+        if (driver.routing().nodeOf(id, peer) == node && !out.contains(peer)) {
+          out.add(peer);
+        }
+      }
+    }
+    return out;
+  }
 
   void publishInfo() {
     info = new RaftDriver.GroupInfo(raw.state(), raw.lead(), raw.term(), appliedIndex);

@@ -19,10 +19,10 @@ import org.rocksdb.RocksIterator;
  * A test state machine that records every applied command under (group, index) in the data
  * column family, so tests can read back exactly what each replica applied.
  */
-final class LogStateMachine implements StateMachine {
+public final class LogStateMachine implements StateMachine {
   private final NodeStorage storage;
 
-  LogStateMachine(NodeStorage storage) {
+  public LogStateMachine(NodeStorage storage) {
     this.storage = storage;
   }
 
@@ -43,7 +43,7 @@ final class LogStateMachine implements StateMachine {
   }
 
   /** Every command applied in a group on this node, in index order. */
-  List<byte[]> applied(long groupId) {
+  public List<byte[]> applied(long groupId) {
     List<byte[]> out = new ArrayList<>();
     try (RocksIterator it = storage.db().newIterator(storage.handle(Cf.DATA))) {
       byte[] prefix = ByteBuffer.allocate(8).putLong(groupId).array();

@@ -195,8 +195,16 @@ final class RaftLog {
 
   /** The term of entry {@code i}, or -1 if it is compacted or not in the log. */
   long termOrMinus(long i) {
+    long t = unstable.maybeTerm(i);
+    if (t >= 0) {
+      return t;
+    }
+    // NB: checked here rather than by catching exceptions: this runs for every entry appended.
+    if (i < firstIndex() - 1 || i > lastIndex()) {
+      return -1;
+    }
     try {
-      return term(i);
+      return storage.term(i);
     } catch (CompactedException | UnavailableException e) {
       return -1;
     }

@@ -211,11 +211,13 @@ public final class RawNode {
     if (outstanding != null) {
       return false;
     }
-    if (!raft.softState().equals(prevSoftState)) {
+    if (raft.lead != prevSoftState.lead() || raft.state != prevSoftState.raftState()) {
       return true;
     }
-    HardState hs = raft.hardState();
-    if (!hs.isEmpty() && !hs.equals(prevHardState)) {
+    // NB: hot (every group, every round): compare fields instead of building a HardState.
+    long commit = raft.raftLog.committed;
+    if ((raft.term != 0 || raft.vote != 0 || commit != 0)
+        && !prevHardState.sameAs(raft.term, raft.vote, commit)) {
       return true;
     }
     RaftLog log = raft.raftLog;

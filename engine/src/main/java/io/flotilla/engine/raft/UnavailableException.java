@@ -6,6 +6,6 @@ package io.flotilla.engine.raft;
  */
 public final class UnavailableException extends RaftException {
   public UnavailableException(String what) {
-    super(what);
+    super(what, false);
   }
 }

@@ -65,6 +65,8 @@ public final class RaftDriver implements AutoCloseable {
   private final Map<Long, RaftGroup> groups = new ConcurrentHashMap<>();
   private final LinkedBlockingQueue<RaftGroup> runQueue = new LinkedBlockingQueue<>();
   private final Map<Long, Set<RaftGroup>> hibernatedByLeaderNode = new ConcurrentHashMap<>();
+  /** Groups that are not hibernating: the only ones the ticker visits, so idle groups cost nothing. */
+  private final Set<RaftGroup> awake = ConcurrentHashMap.newKeySet();
   private final AtomicLong tick = new AtomicLong();
   private final DriverCounters counters = new DriverCounters();
   private final List<Thread> pollers = new ArrayList<>();
@@ -131,6 +133,7 @@ public final class RaftDriver implements AutoCloseable {
         .build();
     RaftGroup g = new RaftGroup(groupId, new RawNode(c, s), s, sm, this, tick.get());
     groups.put(groupId, g);
+    awake.add(g);
     schedule(g);
   }
 
@@ -140,6 +143,7 @@ public final class RaftDriver implements AutoCloseable {
     if (g == null) {
       return CompletableFuture.completedFuture(null);
     }
+    awake.remove(g);
     g.destroyed = true;
     // NB: wait until no poller owns it, then delete its storage.
     return CompletableFuture.runAsync(() -> {
@@ -298,10 +302,8 @@ public final class RaftDriver implements AutoCloseable {
   private void onTick() {
     try {
       tick.incrementAndGet();
-      for (RaftGroup g : groups.values()) {
-        if (!g.hibernating) {
-          schedule(g);
-        }
+      for (RaftGroup g : awake) {
+        schedule(g);
       }
       for (Map.Entry<Long, Set<RaftGroup>> e : hibernatedByLeaderNode.entrySet()) {
         if (!e.getValue().isEmpty() && !nodeAlive(e.getKey())) {
@@ -333,6 +335,15 @@ public final class RaftDriver implements AutoCloseable {
 
   void registerHibernated(long leaderNode, RaftGroup g) {
     hibernatedByLeaderNode.computeIfAbsent(leaderNode, k -> ConcurrentHashMap.newKeySet()).add(g);
+  }
+
+  /** A group stopped or resumed ticking (called by the thread driving it). */
+  void setAwake(RaftGroup g, boolean isAwake) {
+    if (!isAwake) {
+      awake.remove(g);
+    } else if (groups.get(g.id) == g) {
+      awake.add(g);
+    }
   }
 
   void unregisterHibernated(long leaderNode, RaftGroup g) {
@@ -380,6 +391,11 @@ public final class RaftDriver implements AutoCloseable {
 
   public long nodeId() {
     return nodeId;
+  }
+
+  /** Groups not hibernating (the ones the ticker visits). */
+  public int awakeGroups() {
+    return awake.size();
   }
 
   public DriverCounters counters() {

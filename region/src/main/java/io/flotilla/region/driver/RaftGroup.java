@@ -222,6 +222,7 @@ final class RaftGroup {
       return;
     }
     hibernating = false;
+    driver.setAwake(this, true);
     quietTicks = 0;
     // While it did not tick, time went on: no lease until a fresh heartbeat round.
     raw.invalidateLease();
@@ -254,6 +255,7 @@ final class RaftGroup {
     quietTicks = quiet ? quietTicks + ticks : 0;
     if (quietTicks >= driver.config().hibernateAfterTicks()) {
       hibernating = true;
+      driver.setAwake(this, false);
       quietTicks = 0;
       if (leaderNode != 0) {
         hibernatedUnder = leaderNode;

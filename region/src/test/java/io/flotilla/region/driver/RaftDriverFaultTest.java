@@ -103,6 +103,12 @@ class RaftDriverFaultTest {
         }
         throw e;
       }
+      // Hibernated groups leave the ticker's set, and nothing drives them while they sleep.
+      await().atMost(Duration.ofSeconds(10)).until(() ->
+          c.drivers.values().stream().allMatch(d -> d.awakeGroups() == 0));
+      long roundsAsleep = c.drivers.values().stream().mapToLong(d -> d.counters().rounds()).sum();
+      await().during(Duration.ofMillis(5 * cfg.tickIntervalMs())).atMost(Duration.ofSeconds(5)).until(() ->
+          c.drivers.values().stream().mapToLong(d -> d.counters().rounds()).sum() == roundsAsleep);
       long victim = 1;
       List<Long> ledByVictim = new ArrayList<>();
       for (long g = 1; g <= groups; g++) {

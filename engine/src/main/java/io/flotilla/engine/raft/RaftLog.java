@@ -248,6 +248,9 @@ final class RaftLog {
     if (lo == hi) {
       return List.of();
     }
+    if (hi <= unstable.offset) {
+      return storage.entries(lo, hi, maxSize); // already size-limited, no need to copy
+    }
     List<Entry> ents = new ArrayList<>();
     if (lo < unstable.offset) {
       List<Entry> stored = storage.entries(lo, Math.min(hi, unstable.offset), maxSize);

@@ -9,6 +9,7 @@ import io.flotilla.engine.raft.SnapshotMetadata;
 import io.flotilla.engine.raft.Storage;
 import io.flotilla.engine.raft.UnavailableException;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import org.rocksdb.ReadOptions;
 import org.rocksdb.RocksDBException;
@@ -84,7 +85,8 @@ public final class RocksRaftStorage implements Storage {
       hits++;
     }
     ctx.counters().recordHits(hits);
-    return List.copyOf(out.entries);
+    // NB: the list is fresh and never touched again here: wrap it, do not copy it.
+    return Collections.unmodifiableList(out.entries);
   }
 
   @Override

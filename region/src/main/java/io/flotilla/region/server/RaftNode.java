@@ -1,5 +1,6 @@
 package io.flotilla.region.server;
 
+import io.flotilla.engine.raft.Message;
 import io.flotilla.engine.transport.GroupMessage;
 import io.flotilla.engine.transport.NodeResolver;
 import io.flotilla.engine.transport.RaftMessageHandler;
@@ -35,6 +36,18 @@ public final class RaftNode implements AutoCloseable {
   private final RaftTransport transport;
   private final RaftDriver driver;
   private final Map<Long, Long> lastUnreachableReport = new ConcurrentHashMap<>();
+  private volatile InboundFilter inboundFilter;
+
+  /**
+   * Sees every inbound Raft message (and every assembled snapshot) before the driver does, e.g. to
+   * create a replica for a group this node does not run yet. Called on transport threads; must not
+   * block.
+   */
+  @FunctionalInterface
+  public interface InboundFilter {
+    /** Whether to hand {@code m} to the driver; false drops it (Raft tolerates loss). */
+    boolean accept(long fromNodeId, long groupId, Message m);
+  }
 
   private RaftNode(long nodeId, NodeStorage storage, RaftTransport transport, RaftDriver driver) {
     this.nodeId = nodeId;
@@ -70,7 +83,7 @@ public final class RaftNode implements AutoCloseable {
     RaftDriver driver = new RaftDriver(nodeId, driverConfig, storage, bus, routing, hook);
     RaftNode node = new RaftNode(nodeId, storage, transport, driver);
     try {
-      transport.setSnapshotReceiver(new SnapshotAssembler(driver));
+      transport.setSnapshotReceiver(new SnapshotAssembler(node::deliverInbound));
       InetSocketAddress bound = transport.start(listen, node.handler());
       driver.start();
       LOG.info("raft node {} listening on {} [data={} groups on disk={}]", nodeId, bound,
@@ -87,7 +100,7 @@ public final class RaftNode implements AutoCloseable {
       @Override
       public void onRaftMessages(long fromNodeId, List<GroupMessage> messages) {
         for (GroupMessage gm : messages) {
-          driver.deliver(gm.groupId(), gm.message());
+          deliverInbound(fromNodeId, gm.groupId(), gm.message());
         }
       }
 
@@ -102,6 +115,18 @@ public final class RaftNode implements AutoCloseable {
         }
       }
     };
+  }
+
+  /** Installs the filter every inbound message passes first (null: none). */
+  public void setInboundFilter(InboundFilter filter) {
+    this.inboundFilter = filter;
+  }
+
+  void deliverInbound(long fromNodeId, long groupId, Message m) {
+    InboundFilter f = inboundFilter;
+    if (f == null || f.accept(fromNodeId, groupId, m)) {
+      driver.deliver(groupId, m);
+    }
   }
 
   /** Keeps connections (and so liveness heartbeats) up to these nodes. */

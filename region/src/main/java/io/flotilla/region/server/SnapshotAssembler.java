@@ -4,7 +4,6 @@ import io.flotilla.engine.raft.Message;
 import io.flotilla.engine.raft.Snapshot;
 import io.flotilla.engine.transport.SnapshotReceiver;
 import io.flotilla.engine.transport.SnapshotSink;
-import io.flotilla.region.driver.RaftDriver;
 import java.io.ByteArrayOutputStream;
 import java.util.concurrent.CompletableFuture;
 import org.slf4j.Logger;
@@ -18,10 +17,15 @@ import org.slf4j.LoggerFactory;
 final class SnapshotAssembler implements SnapshotReceiver {
   private static final Logger LOG = LoggerFactory.getLogger(SnapshotAssembler.class);
 
-  private final RaftDriver driver;
+  /** Where an assembled snapshot goes: {@code (fromNodeId, groupId, message)}. */
+  interface Delivery {
+    void deliver(long fromNodeId, long groupId, Message m);
+  }
 
-  SnapshotAssembler(RaftDriver driver) {
-    this.driver = driver;
+  private final Delivery delivery;
+
+  SnapshotAssembler(Delivery delivery) {
+    this.delivery = delivery;
   }
 
   @Override
@@ -40,7 +44,7 @@ final class SnapshotAssembler implements SnapshotReceiver {
           return CompletableFuture.failedFuture(new IllegalStateException("snapshot without its message"));
         }
         Snapshot snap = new Snapshot(data.toByteArray(), message.snapshot().metadata());
-        driver.deliver(groupId, message.toBuilder().snapshot(snap).build());
+        delivery.deliver(fromNodeId, groupId, message.toBuilder().snapshot(snap).build());
         return CompletableFuture.completedFuture(null);
       }
 

@@ -39,6 +39,7 @@ public final class StorageBatch implements AutoCloseable {
   private final BatchWriter writer;
   private final Map<Long, GroupDraft> drafts = new HashMap<>();
   private State state = State.OPEN;
+  private final List<Runnable> onWritten = new ArrayList<>();
 
   StorageBatch(NodeStorage node, RocksDatabase rdb) {
     this.node = node;
@@ -221,6 +222,20 @@ public final class StorageBatch implements AutoCloseable {
   void markWritten() {
     state = State.WRITTEN;
     releaseGroups();
+    for (Runnable r : onWritten) {
+      r.run();
+    }
+    onWritten.clear();
+  }
+
+  /**
+   * Runs {@code action} on the writing thread once this batch is durable (after the groups' views
+   * advanced and their claims were released), e.g. to start a group the batch created. Not run if
+   * the batch is closed unwritten or the write fails.
+   */
+  public void onWritten(Runnable action) {
+    checkOpen();
+    onWritten.add(action);
   }
 
   private void releaseGroups() {

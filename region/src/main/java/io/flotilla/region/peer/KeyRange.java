@@ -1,0 +1,66 @@
+package io.flotilla.region.peer;
+
+import com.google.protobuf.ByteString;
+import io.flotilla.engine.proto.Region;
+import java.util.Arrays;
+
+/**
+ * Byte-order key arithmetic for regions. Keys compare as unsigned bytes; an empty start key is
+ * minus infinity and an empty end key plus infinity. Stateless.
+ */
+public final class KeyRange {
+  private KeyRange() {}
+
+  public static int compare(byte[] a, byte[] b) {
+    return Arrays.compareUnsigned(a, b);
+  }
+
+  /** Whether {@code key} lies in {@code [region.start, region.end)}. */
+  public static boolean contains(Region r, byte[] key) {
+    return contains(r.getStartKey().toByteArray(), r.getEndKey().toByteArray(), key);
+  }
+
+  public static boolean contains(byte[] start, byte[] end, byte[] key) {
+    return compare(key, start) >= 0 && (end.length == 0 || compare(key, end) < 0);
+  }
+
+  public static boolean contains(Region r, ByteString key) {
+    return contains(r, key.toByteArray());
+  }
+
+  /** The larger of two start keys. */
+  public static byte[] maxStart(byte[] a, byte[] b) {
+    return compare(a, b) >= 0 ? a : b;
+  }
+
+  /** The smaller of two end keys (empty = plus infinity). */
+  public static byte[] minEnd(byte[] a, byte[] b) {
+    if (a.length == 0) {
+      return b;
+    }
+    if (b.length == 0) {
+      return a;
+    }
+    return compare(a, b) <= 0 ? a : b;
+  }
+
+  /** Whether {@code [start, end)} holds no key (end empty = plus infinity). */
+  public static boolean isEmpty(byte[] start, byte[] end) {
+    return end.length != 0 && compare(start, end) >= 0;
+  }
+
+  /** Whether two ranges share a key. */
+  public static boolean overlaps(byte[] s1, byte[] e1, byte[] s2, byte[] e2) {
+    return !isEmpty(maxStart(s1, s2), minEnd(e1, e2));
+  }
+
+  public static boolean overlaps(Region a, Region b) {
+    return overlaps(a.getStartKey().toByteArray(), a.getEndKey().toByteArray(), b.getStartKey().toByteArray(),
+        b.getEndKey().toByteArray());
+  }
+
+  /** The smallest key greater than {@code key}: {@code key ++ 0x00}. */
+  public static byte[] successor(byte[] key) {
+    return Arrays.copyOf(key, key.length + 1);
+  }
+}

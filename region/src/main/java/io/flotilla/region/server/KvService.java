@@ -1,0 +1,373 @@
+package io.flotilla.region.server;
+
+import com.google.protobuf.ByteString;
+import com.google.protobuf.InvalidProtocolBufferException;
+import io.flotilla.engine.proto.BatchGetRequest;
+import io.flotilla.engine.proto.BatchGetResponse;
+import io.flotilla.engine.proto.EpochNotMatch;
+import io.flotilla.engine.proto.GetRequest;
+import io.flotilla.engine.proto.GetResponse;
+import io.flotilla.engine.proto.KeyNotInRegion;
+import io.flotilla.engine.proto.KvError;
+import io.flotilla.engine.proto.KvPair;
+import io.flotilla.engine.proto.LimitExceeded;
+import io.flotilla.engine.proto.Mutation;
+import io.flotilla.engine.proto.NotLeader;
+import io.flotilla.engine.proto.Peer;
+import io.flotilla.engine.proto.RaftCommand;
+import io.flotilla.engine.proto.Region;
+import io.flotilla.engine.proto.RegionNotFound;
+import io.flotilla.engine.proto.RequestContext;
+import io.flotilla.engine.proto.ScanRequest;
+import io.flotilla.engine.proto.ScanResponse;
+import io.flotilla.engine.proto.ServerBusy;
+import io.flotilla.engine.proto.WriteRequest;
+import io.flotilla.engine.proto.WriteResponse;
+import io.flotilla.engine.raft.StateType;
+import io.flotilla.engine.transport.RaftTransport;
+import io.flotilla.region.driver.DroppedException;
+import io.flotilla.region.driver.NotLeaderException;
+import io.flotilla.region.driver.OutcomeUnknownException;
+import io.flotilla.region.driver.RaftDriver;
+import io.flotilla.region.peer.KeyRange;
+import io.flotilla.region.peer.RegionPeer;
+import io.flotilla.region.storage.Cf;
+import io.flotilla.region.storage.NodeStorage;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
+import java.util.function.Function;
+import org.rocksdb.ReadOptions;
+import org.rocksdb.RocksDBException;
+import org.rocksdb.RocksIterator;
+import org.rocksdb.Slice;
+import org.rocksdb.Snapshot;
+
+/**
+ * The KV RPC handlers of a store ({@code kv.get}, {@code kv.batch_get}, {@code kv.scan}, {@code
+ * kv.write}; see {@code kv.proto}).
+ *
+ * <p>Every request is checked, in this order: the region is here and initialized
+ * (RegionNotFound); this replica leads it (NotLeader, with the leader's peer if known); the
+ * request's epoch {@code version} is the region's (EpochNotMatch with the current region and the
+ * regions split off it; {@code conf_ver} is not checked for KV requests, as in TiKV: membership
+ * does not change which keys a region holds); every key lies in the region (KeyNotInRegion); for
+ * writes, the size limits (LimitExceeded naming the setting; nothing is written).
+ *
+ * <p>Reads are linearizable: the driver's read barrier (lease read on the leader, ReadIndex
+ * otherwise) completes once everything committed before it is applied and written to RocksDB; the
+ * epoch is checked again (a split may have applied meanwhile) and the read runs on a RocksDB
+ * snapshot, off the transport threads.
+ *
+ * <p>Driver errors: NotLeader becomes {@code not_leader}; Dropped becomes {@code server_busy}; a
+ * read whose barrier timed out answers {@code server_busy} with reason "outcome unknown" (a read
+ * can always be retried). A write whose proposal timed out may still apply: its RPC fails with a
+ * handler error whose message starts with {@code "OutcomeUnknown"}, so the router can tell it apart
+ * from every typed error (which all mean "not applied") and report the outcome as unknown.
+ *
+ * <p>Threads: handlers run on transport threads and never block.
+ */
+final class KvService {
+  static final String OUTCOME_UNKNOWN = "OutcomeUnknown";
+
+  private final Store store;
+  private final StoreConfig config;
+  private final Executor readPool;
+
+  KvService(Store store, StoreConfig config, Executor readPool) {
+    this.store = store;
+    this.config = config;
+    this.readPool = readPool;
+  }
+
+  void register(RaftTransport transport) {
+    transport.registerRpc("kv.get", bytes -> parse(bytes, GetRequest::parseFrom).thenCompose(this::get)
+        .thenApply(GetResponse::toByteArray));
+    transport.registerRpc("kv.batch_get", bytes -> parse(bytes, BatchGetRequest::parseFrom).thenCompose(this::batchGet)
+        .thenApply(BatchGetResponse::toByteArray));
+    transport.registerRpc("kv.scan", bytes -> parse(bytes, ScanRequest::parseFrom).thenCompose(this::scan)
+        .thenApply(ScanResponse::toByteArray));
+    transport.registerRpc("kv.write", bytes -> parse(bytes, WriteRequest::parseFrom).thenCompose(this::write)
+        .thenApply(WriteResponse::toByteArray));
+  }
+
+  private interface Parser<T> {
+    T parse(byte[] b) throws InvalidProtocolBufferException;
+  }
+
+  private static <T> CompletableFuture<T> parse(byte[] bytes, Parser<T> p) {
+    try {
+      return CompletableFuture.completedFuture(p.parse(bytes));
+    } catch (InvalidProtocolBufferException e) {
+      return CompletableFuture.failedFuture(new IllegalArgumentException("malformed request: " + e.getMessage()));
+    }
+  }
+
+  // ------------------------------------------------------------------ reads
+
+  CompletableFuture<GetResponse> get(GetRequest req) {
+    Checked c = check(req.getContext());
+    KvError err = c.error != null ? c.error : keyCheck(c.region, req.getKey());
+    if (err != null) {
+      return CompletableFuture.completedFuture(GetResponse.newBuilder().setError(err).build());
+    }
+    return afterReadBarrier(c, err2 -> GetResponse.newBuilder().setError(err2).build(), () -> {
+      byte[] v = store.storage().db().get(store.storage().handle(Cf.DATA), req.getKey().toByteArray());
+      GetResponse.Builder b = GetResponse.newBuilder().setFound(v != null);
+      if (v != null) {
+        b.setValue(ByteString.copyFrom(v));
+      }
+      return b.build();
+    });
+  }
+
+  CompletableFuture<BatchGetResponse> batchGet(BatchGetRequest req) {
+    Checked c = check(req.getContext());
+    KvError err = c.error;
+    for (int i = 0; err == null && i < req.getKeysCount(); i++) {
+      err = keyCheck(c.region, req.getKeys(i));
+    }
+    if (err != null) {
+      return CompletableFuture.completedFuture(BatchGetResponse.newBuilder().setError(err).build());
+    }
+    return afterReadBarrier(c, e -> BatchGetResponse.newBuilder().setError(e).build(), () -> {
+      NodeStorage s = store.storage();
+      Snapshot snap = s.db().getSnapshot();
+      try (ReadOptions ro = new ReadOptions().setSnapshot(snap)) {
+        BatchGetResponse.Builder b = BatchGetResponse.newBuilder();
+        for (ByteString k : req.getKeysList()) {
+          byte[] v = s.db().get(s.handle(Cf.DATA), ro, k.toByteArray());
+          if (v != null) {
+            b.addPairs(KvPair.newBuilder().setKey(k).setValue(ByteString.copyFrom(v)));
+          }
+        }
+        return b.build();
+      } finally {
+        s.db().releaseSnapshot(snap);
+      }
+    });
+  }
+
+  CompletableFuture<ScanResponse> scan(ScanRequest req) {
+    Checked c = check(req.getContext());
+    if (c.error != null) {
+      return CompletableFuture.completedFuture(ScanResponse.newBuilder().setError(c.error).build());
+    }
+    byte[] start = KeyRange.maxStart(req.getStartKey().toByteArray(), c.region.getStartKey().toByteArray());
+    byte[] end = KeyRange.minEnd(req.getEndKey().toByteArray(), c.region.getEndKey().toByteArray());
+    int limit = req.getLimit() == 0 ? config.scanPageSize() : req.getLimit();
+    return afterReadBarrier(c, e -> ScanResponse.newBuilder().setError(e).build(),
+        () -> scanRange(start, end, limit, req.getReverse(), req.getKeysOnly()));
+  }
+
+  private ScanResponse scanRange(byte[] start, byte[] end, int limit, boolean reverse, boolean keysOnly) {
+    ScanResponse.Builder b = ScanResponse.newBuilder();
+    if (KeyRange.isEmpty(start, end)) {
+      return b.build();
+    }
+    NodeStorage s = store.storage();
+    Snapshot snap = s.db().getSnapshot();
+    try (Slice lower = new Slice(start);
+        Slice upper = end.length == 0 ? null : new Slice(end);
+        ReadOptions ro = new ReadOptions().setSnapshot(snap).setIterateLowerBound(lower)) {
+      if (upper != null) {
+        ro.setIterateUpperBound(upper);
+      }
+      try (RocksIterator it = s.db().newIterator(s.handle(Cf.DATA), ro)) {
+        if (reverse) {
+          it.seekToLast();
+        } else {
+          it.seek(start);
+        }
+        while (it.isValid() && b.getPairsCount() < limit) {
+          KvPair.Builder p = KvPair.newBuilder().setKey(ByteString.copyFrom(it.key()));
+          if (!keysOnly) {
+            p.setValue(ByteString.copyFrom(it.value()));
+          }
+          b.addPairs(p);
+          if (reverse) {
+            it.prev();
+          } else {
+            it.next();
+          }
+        }
+      }
+      return b.build();
+    } finally {
+      s.db().releaseSnapshot(snap);
+    }
+  }
+
+  private interface Read<T> {
+    T read() throws RocksDBException;
+  }
+
+  /** Runs {@code read} once the region applied everything committed before now. */
+  private <T> CompletableFuture<T> afterReadBarrier(Checked c, Function<KvError, T> error, Read<T> read) {
+    long version = c.region.getEpoch().getVersion();
+    return store.driver().readIndex(c.peer.regionId()).handleAsync((index, ex) -> {
+      if (ex != null) {
+        return error.apply(driverError(c.peer, unwrap(ex), true));
+      }
+      Region now = c.peer.region();
+      if (now == null || now.getEpoch().getVersion() != version) {
+        return error.apply(epochNotMatch(c.peer, "region " + c.peer.regionId() + " changed while reading"));
+      }
+      try {
+        return read.read();
+      } catch (RocksDBException e) {
+        throw new CompletionException(new IllegalStateException("read failed: " + e.getMessage(), e));
+      }
+    }, readPool);
+  }
+
+  // ------------------------------------------------------------------ writes
+
+  CompletableFuture<WriteResponse> write(WriteRequest req) {
+    KvError err = limits(req);
+    Checked c = check(req.getContext());
+    if (err == null) {
+      err = c.error;
+    }
+    for (int i = 0; err == null && i < req.getMutationsCount(); i++) {
+      Mutation m = req.getMutations(i);
+      ByteString key = switch (m.getOpCase()) {
+        case PUT -> m.getPut().getKey();
+        case DELETE -> m.getDelete().getKey();
+        case CAS -> m.getCas().getKey();
+        default -> null;
+      };
+      if (key != null) {
+        err = keyCheck(c.region, key);
+      }
+    }
+    if (err != null) {
+      return CompletableFuture.completedFuture(WriteResponse.newBuilder().setError(err).build());
+    }
+    byte[] cmd = RaftCommand.newBuilder().setContext(req.getContext()).setWrite(req).build().toByteArray();
+    return store.driver().propose(c.peer.regionId(), cmd).handle((res, ex) -> {
+      if (ex == null) {
+        return (WriteResponse) res;
+      }
+      Throwable cause = unwrap(ex);
+      if (cause instanceof OutcomeUnknownException) {
+        throw new CompletionException(new IllegalStateException(OUTCOME_UNKNOWN + ": " + cause.getMessage(), cause));
+      }
+      return WriteResponse.newBuilder().setError(driverError(c.peer, cause, false)).build();
+    });
+  }
+
+  private KvError limits(WriteRequest req) {
+    for (Mutation m : req.getMutationsList()) {
+      switch (m.getOpCase()) {
+        case PUT -> {
+          KvError e = limit("max-key-bytes", config.maxKeyBytes(), m.getPut().getKey().size());
+          if (e == null) {
+            e = limit("max-value-bytes", config.maxValueBytes(), m.getPut().getValue().size());
+          }
+          if (e != null) {
+            return e;
+          }
+        }
+        case DELETE -> {
+          KvError e = limit("max-key-bytes", config.maxKeyBytes(), m.getDelete().getKey().size());
+          if (e != null) {
+            return e;
+          }
+        }
+        case CAS -> {
+          KvError e = limit("max-key-bytes", config.maxKeyBytes(), m.getCas().getKey().size());
+          if (e == null) {
+            e = limit("max-value-bytes", config.maxValueBytes(), m.getCas().getNewValue().size());
+          }
+          if (e == null) {
+            e = limit("max-value-bytes", config.maxValueBytes(), m.getCas().getExpected().size());
+          }
+          if (e != null) {
+            return e;
+          }
+        }
+        default -> {
+          // DeleteRange keys bound a range, not stored: no limit.
+        }
+      }
+    }
+    return limit("max-write-bytes", config.maxWriteBytes(), req.getSerializedSize());
+  }
+
+  private static KvError limit(String name, long max, long actual) {
+    if (actual <= max) {
+      return null;
+    }
+    return KvError.newBuilder().setMessage(name + " is " + max + ", got " + actual + "; nothing was written")
+        .setLimitExceeded(LimitExceeded.newBuilder().setLimit(name).setMax(max).setActual(actual)).build();
+  }
+
+  // ------------------------------------------------------------------ checks
+
+  private record Checked(RegionPeer peer, Region region, KvError error) {}
+
+  private Checked check(RequestContext ctx) {
+    long id = ctx.getRegionId();
+    RegionPeer p = store.peer(id);
+    Region r = p == null ? null : p.region();
+    if (r == null || p.state() != RegionPeer.State.NORMAL) {
+      return new Checked(p, null, KvError.newBuilder().setMessage("region " + id + " is not on store " + store.storeId())
+          .setRegionNotFound(RegionNotFound.newBuilder().setRegionId(id)).build());
+    }
+    RaftDriver.GroupInfo info = store.driver().info(id);
+    if (info == null || info.role() != StateType.LEADER) {
+      return new Checked(p, r, notLeader(p, info == null ? null : p.peer(info.leaderPeer())));
+    }
+    if (ctx.getEpoch().getVersion() != r.getEpoch().getVersion()) {
+      return new Checked(p, r, epochNotMatch(p, "region " + id + " is at version " + r.getEpoch().getVersion()
+          + ", request has " + ctx.getEpoch().getVersion()));
+    }
+    return new Checked(p, r, null);
+  }
+
+  private static KvError keyCheck(Region r, ByteString key) {
+    if (KeyRange.contains(r, key)) {
+      return null;
+    }
+    return KvError.newBuilder().setMessage("key not in region " + r.getId())
+        .setKeyNotInRegion(KeyNotInRegion.newBuilder().setKey(key).setRegionId(r.getId())
+            .setStartKey(r.getStartKey()).setEndKey(r.getEndKey())).build();
+  }
+
+  private KvError epochNotMatch(RegionPeer p, String message) {
+    List<Region> current = store.currentRegions(p);
+    return KvError.newBuilder().setMessage(message)
+        .setEpochNotMatch(EpochNotMatch.newBuilder().addAllCurrentRegions(current)).build();
+  }
+
+  private static KvError notLeader(RegionPeer p, Peer leader) {
+    NotLeader.Builder nl = NotLeader.newBuilder().setRegionId(p.regionId());
+    if (leader != null) {
+      nl.setLeader(leader);
+    }
+    return KvError.newBuilder().setMessage("store does not lead region " + p.regionId()
+        + (leader == null ? "; leader unknown" : "; leader is peer " + leader.getId() + " on store "
+            + leader.getStoreId())).setNotLeader(nl).build();
+  }
+
+  private static KvError driverError(RegionPeer p, Throwable cause, boolean read) {
+    if (cause instanceof NotLeaderException nle) {
+      return notLeader(p, nle.leaderNode() == 0 ? null : p.peerOnStore(nle.leaderNode()));
+    }
+    String reason = cause instanceof DroppedException ? cause.getMessage()
+        : cause instanceof OutcomeUnknownException && read ? "outcome unknown"
+        : cause.toString();
+    return KvError.newBuilder().setMessage(cause.getMessage() == null ? cause.toString() : cause.getMessage())
+        .setServerBusy(ServerBusy.newBuilder().setReason(reason)).build();
+  }
+
+  private static Throwable unwrap(Throwable t) {
+    while ((t instanceof CompletionException || t instanceof ExecutionException) && t.getCause() != null) {
+      t = t.getCause();
+    }
+    return t;
+  }
+}

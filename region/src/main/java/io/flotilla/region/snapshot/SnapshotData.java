@@ -1,0 +1,129 @@
+package io.flotilla.region.snapshot;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import io.flotilla.engine.proto.Region;
+import io.flotilla.engine.proto.WriteResponse;
+import io.flotilla.engine.raft.ConfState;
+import io.flotilla.engine.raft.SnapshotMetadata;
+import io.flotilla.region.peer.DedupEntry;
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What a region snapshot carries (the opaque data of a Raft snapshot): where it sits in the log and
+ * the membership there (so a store that crashed while applying it can finish the job from this
+ * alone), the region meta, its de-duplication table, and one SST file of the region's keys (empty
+ * when the region holds none).
+ *
+ * <p>Layout, big-endian: magic {@code "FLS1"}, index, term, conf state (five lists/flag), region
+ * (length + {@code meta.Region}), dedup count and entries (client, seq, length + {@code
+ * kv.WriteResponse}), SST length + bytes.
+ */
+public record SnapshotData(SnapshotMetadata metadata, Region region, Map<Long, DedupEntry> dedup, byte[] sst) {
+  private static final int MAGIC = 0x464c5331; // "FLS1"
+
+  public byte[] encode() {
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream(64 + sst.length);
+    try (DataOutputStream out = new DataOutputStream(bytes)) {
+      out.writeInt(MAGIC);
+      out.writeLong(metadata.index());
+      out.writeLong(metadata.term());
+      ConfState cs = metadata.confState();
+      for (List<Long> ids : List.of(cs.voters(), cs.learners(), cs.votersOutgoing(), cs.learnersNext())) {
+        out.writeInt(ids.size());
+        for (long id : ids) {
+          out.writeLong(id);
+        }
+      }
+      out.writeBoolean(cs.autoLeave());
+      writeBytes(out, region.toByteArray());
+      out.writeInt(dedup.size());
+      for (Map.Entry<Long, DedupEntry> e : dedup.entrySet()) {
+        out.writeLong(e.getKey());
+        out.writeLong(e.getValue().seq());
+        writeBytes(out, e.getValue().response().toByteArray());
+      }
+      writeBytes(out, sst);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return bytes.toByteArray();
+  }
+
+  public static SnapshotData decode(byte[] data) {
+    try (DataInputStream in = new DataInputStream(new java.io.ByteArrayInputStream(data))) {
+      int magic = in.readInt();
+      if (magic != MAGIC) {
+        throw new IllegalArgumentException("not a region snapshot: magic " + Integer.toHexString(magic));
+      }
+      long index = in.readLong();
+      long term = in.readLong();
+      List<List<Long>> lists = new ArrayList<>();
+      for (int i = 0; i < 4; i++) {
+        int n = in.readInt();
+        List<Long> ids = new ArrayList<>(n);
+        for (int j = 0; j < n; j++) {
+          ids.add(in.readLong());
+        }
+        lists.add(ids);
+      }
+      ConfState cs = new ConfState(lists.get(0), lists.get(1), lists.get(2), lists.get(3), in.readBoolean());
+      Region region = Region.parseFrom(readBytes(in));
+      int n = in.readInt();
+      Map<Long, DedupEntry> dedup = new HashMap<>();
+      for (int i = 0; i < n; i++) {
+        long client = in.readLong();
+        long seq = in.readLong();
+        dedup.put(client, new DedupEntry(seq, WriteResponse.parseFrom(readBytes(in))));
+      }
+      byte[] sst = readBytes(in);
+      return new SnapshotData(new SnapshotMetadata(cs, index, term), region, dedup, sst);
+    } catch (InvalidProtocolBufferException e) {
+      throw new IllegalArgumentException("corrupt region snapshot: " + e.getMessage(), e);
+    } catch (IOException e) {
+      throw new IllegalArgumentException("truncated region snapshot (" + data.length + " bytes)", e);
+    }
+  }
+
+  /** Only the region of an encoded snapshot, without decoding the rest. */
+  public static Region peekRegion(byte[] data) {
+    try (DataInputStream in = new DataInputStream(new java.io.ByteArrayInputStream(data))) {
+      if (in.readInt() != MAGIC) {
+        return null;
+      }
+      in.readLong();
+      in.readLong();
+      for (int i = 0; i < 4; i++) {
+        in.skipNBytes(8L * in.readInt());
+      }
+      in.readBoolean();
+      return Region.parseFrom(readBytes(in));
+    } catch (IOException e) {
+      return null;
+    }
+  }
+
+  private static void writeBytes(DataOutputStream out, byte[] b) throws IOException {
+    out.writeInt(b.length);
+    out.write(b);
+  }
+
+  private static byte[] readBytes(DataInputStream in) throws IOException {
+    int n = in.readInt();
+    if (n < 0) {
+      throw new IOException("negative length " + n);
+    }
+    byte[] b = in.readNBytes(n);
+    if (b.length != n) {
+      throw new IOException("expected " + n + " bytes, got " + b.length);
+    }
+    return b;
+  }
+}

@@ -1,0 +1,165 @@
+package io.flotilla.region.server;
+
+import io.flotilla.engine.client.PdClient;
+import io.flotilla.engine.client.PdException;
+import io.flotilla.engine.proto.AskSplitResponse;
+import io.flotilla.engine.proto.PdErrorType;
+import io.flotilla.engine.proto.Region;
+import io.flotilla.engine.proto.RegionHeartbeatRequest;
+import io.flotilla.engine.proto.RegionHeartbeatResponse;
+import io.flotilla.engine.proto.RegionInfo;
+import io.flotilla.engine.proto.Store;
+import io.flotilla.engine.proto.StoreInfo;
+import io.flotilla.engine.proto.StoreStats;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * An in-memory PD for store tests: an id allocator, stores, regions by id (updated by bootstrap,
+ * split reports and heartbeats with a newer epoch), and records of what stores reported. {@link
+ * #unreachable} makes every call fail as if PD were down.
+ */
+final class FakePdClient implements PdClient {
+  final AtomicLong nextId = new AtomicLong(1);
+  final Map<Long, Store> stores = new ConcurrentHashMap<>();
+  final Map<Long, Region> regions = new ConcurrentHashMap<>();
+  final List<Region[]> splitReports = new CopyOnWriteArrayList<>();
+  final List<RegionHeartbeatRequest> regionHeartbeats = new CopyOnWriteArrayList<>();
+  final List<StoreStats> storeHeartbeats = new CopyOnWriteArrayList<>();
+  volatile boolean bootstrapped;
+  volatile boolean unreachable;
+
+  private <T> CompletableFuture<T> ok(T v) {
+    if (unreachable) {
+      return CompletableFuture.failedFuture(new java.net.ConnectException("fake PD is unreachable"));
+    }
+    return CompletableFuture.completedFuture(v);
+  }
+
+  private static <T> CompletableFuture<T> error(PdErrorType type, String msg) {
+    return CompletableFuture.failedFuture(new PdException(type, msg));
+  }
+
+  @Override
+  public long clusterId() {
+    return 42;
+  }
+
+  @Override
+  public CompletableFuture<Boolean> isBootstrapped() {
+    return ok(bootstrapped);
+  }
+
+  @Override
+  public synchronized CompletableFuture<Void> bootstrap(Store store, Region firstRegion) {
+    if (unreachable) {
+      return ok(null);
+    }
+    if (bootstrapped) {
+      return error(PdErrorType.PD_ERROR_ALREADY_BOOTSTRAPPED, "already bootstrapped");
+    }
+    stores.put(store.getId(), store);
+    regions.put(firstRegion.getId(), firstRegion);
+    bootstrapped = true;
+    return ok(null);
+  }
+
+  @Override
+  public CompletableFuture<Long> allocIds(int count) {
+    if (unreachable) {
+      return ok(0L);
+    }
+    return ok(nextId.getAndAdd(count));
+  }
+
+  @Override
+  public CompletableFuture<Void> putStore(Store store) {
+    if (unreachable) {
+      return ok(null);
+    }
+    stores.put(store.getId(), store);
+    return ok(null);
+  }
+
+  @Override
+  public CompletableFuture<StoreInfo> getStore(long storeId) {
+    Store s = stores.get(storeId);
+    if (s == null) {
+      return unreachable ? ok(null) : error(PdErrorType.PD_ERROR_STORE_NOT_FOUND, "store " + storeId);
+    }
+    return ok(StoreInfo.newBuilder().setStore(s).build());
+  }
+
+  @Override
+  public CompletableFuture<List<StoreInfo>> getStores(boolean excludeTombstones) {
+    List<StoreInfo> out = new ArrayList<>();
+    stores.values().forEach(s -> out.add(StoreInfo.newBuilder().setStore(s).build()));
+    return ok(out);
+  }
+
+  @Override
+  public CompletableFuture<Void> storeHeartbeat(StoreStats stats) {
+    if (!unreachable) {
+      storeHeartbeats.add(stats);
+    }
+    return ok(null);
+  }
+
+  @Override
+  public CompletableFuture<RegionHeartbeatResponse> regionHeartbeat(RegionHeartbeatRequest request) {
+    if (!unreachable) {
+      regionHeartbeats.add(request);
+      regions.merge(request.getRegion().getId(), request.getRegion(),
+          (old, neu) -> neu.getEpoch().getVersion() >= old.getEpoch().getVersion() ? neu : old);
+    }
+    return ok(RegionHeartbeatResponse.newBuilder().setRegionId(request.getRegion().getId()).build());
+  }
+
+  @Override
+  public CompletableFuture<Optional<RegionInfo>> getRegion(byte[] key) {
+    return ok(Optional.empty());
+  }
+
+  @Override
+  public CompletableFuture<Optional<RegionInfo>> getRegionById(long regionId) {
+    Region r = regions.get(regionId);
+    return ok(r == null ? Optional.empty() : Optional.of(RegionInfo.newBuilder().setRegion(r).build()));
+  }
+
+  @Override
+  public CompletableFuture<List<RegionInfo>> scanRegions(byte[] startKey, byte[] endKey, int limit) {
+    return ok(List.of());
+  }
+
+  @Override
+  public CompletableFuture<AskSplitResponse> askSplit(Region region) {
+    if (unreachable) {
+      return ok(null);
+    }
+    long newRegion = nextId.getAndIncrement();
+    AskSplitResponse.Builder b = AskSplitResponse.newBuilder().setNewRegionId(newRegion);
+    for (int i = 0; i < region.getPeersCount(); i++) {
+      b.addNewPeerIds(nextId.getAndIncrement());
+    }
+    return ok(b.build());
+  }
+
+  @Override
+  public CompletableFuture<Void> reportSplit(Region left, Region right) {
+    if (!unreachable) {
+      splitReports.add(new Region[] {left, right});
+      regions.put(left.getId(), left);
+      regions.put(right.getId(), right);
+    }
+    return ok(null);
+  }
+
+  @Override
+  public void close() {}
+}

@@ -21,7 +21,8 @@ import picocli.CommandLine.UnmatchedArgumentException;
     mixinStandardHelpOptions = true,
     versionProvider = Flotilla.Version.class,
     description = "Flotilla: a Multi-Raft, sharded, replicated, ordered key-value store.",
-    subcommands = {HelpCommand.class, BenchCommand.class})
+    subcommands = {HelpCommand.class, PlaygroundCommand.class, KvCommand.class, ServerCommands.Pd.class,
+        ServerCommands.StoreServer.class, BenchCommand.class})
 public final class Flotilla implements Runnable {
   @Spec
   CommandSpec spec;
@@ -45,7 +46,7 @@ public final class Flotilla implements Runnable {
     CommandLine cl = new CommandLine(new Flotilla());
     cl.setParameterExceptionHandler(Flotilla::usageError);
     cl.setExecutionExceptionHandler((e, cmd, parsed) -> {
-      if (e instanceof BenchException) {
+      if (e instanceof BenchException || e instanceof ToolException) {
         // Expected failures carry a message that says what happened and what to look at.
         cmd.getErr().println(cmd.getColorScheme().errorText(cmd.getCommandSpec().qualifiedName() + ": "
             + e.getMessage()));

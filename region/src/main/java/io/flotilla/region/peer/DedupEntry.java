@@ -1,9 +1,73 @@
 package io.flotilla.region.peer;
 
+import com.google.protobuf.InvalidProtocolBufferException;
+import io.flotilla.engine.proto.ClientSession;
+import io.flotilla.engine.proto.SessionAnswer;
 import io.flotilla.engine.proto.WriteResponse;
+import java.util.Map;
+import java.util.NavigableMap;
+import java.util.TreeMap;
 
 /**
- * The last write a client had applied in a region: its sequence number and the answer it got. A
- * retried write with this {@code seq} gets {@code response} again instead of being applied twice.
+ * What a region remembers of one client's writes: the answers of the seqs at or above {@code floor}
+ * that it applied. A retried write gets its stored answer instead of being applied twice; a write
+ * below the floor is stale (its answer was forgotten because the client said it no longer waits
+ * for it). Immutable.
  */
-public record DedupEntry(long seq, WriteResponse response) {}
+public record DedupEntry(long floor, NavigableMap<Long, WriteResponse> answers) {
+  /** Answers kept per client at most, whatever the client says: bounds a misbehaving client. */
+  static final int MAX_ANSWERS = 4096;
+
+  public DedupEntry {
+    answers = java.util.Collections.unmodifiableNavigableMap(new TreeMap<>(answers));
+  }
+
+  /** A client the region has not applied a write of yet. */
+  public static final DedupEntry EMPTY = new DedupEntry(0, new TreeMap<>());
+
+  /** Only {@code seq}'s answer, everything below it forgotten (a client with one write at a time). */
+  public static DedupEntry single(long seq, WriteResponse response) {
+    return new DedupEntry(seq, new TreeMap<>(Map.of(seq, response)));
+  }
+
+  public WriteResponse answer(long seq) {
+    return answers.get(seq);
+  }
+
+  /**
+   * After applying {@code seq} with {@code response}, with the client saying {@code minPending}
+   * is the smallest seq it still waits for (0: {@code seq}).
+   */
+  public DedupEntry with(long seq, WriteResponse response, long minPending) {
+    long newFloor = Math.max(floor, minPending == 0 ? seq : Math.min(minPending, seq));
+    TreeMap<Long, WriteResponse> kept = new TreeMap<>(answers.tailMap(newFloor, true));
+    kept.put(seq, response);
+    while (kept.size() > MAX_ANSWERS) {
+      kept.pollFirstEntry();
+      newFloor = kept.firstKey();
+    }
+    return new DedupEntry(newFloor, kept);
+  }
+
+  public ClientSession toProto() {
+    ClientSession.Builder b = ClientSession.newBuilder().setFloor(floor);
+    answers.forEach((seq, r) -> b.addAnswers(SessionAnswer.newBuilder().setSeq(seq).setResponse(r)));
+    return b.build();
+  }
+
+  public static DedupEntry fromProto(ClientSession s) {
+    TreeMap<Long, WriteResponse> answers = new TreeMap<>();
+    for (SessionAnswer a : s.getAnswersList()) {
+      answers.put(a.getSeq(), a.getResponse());
+    }
+    return new DedupEntry(s.getFloor(), answers);
+  }
+
+  public byte[] encode() {
+    return toProto().toByteArray();
+  }
+
+  public static DedupEntry decode(byte[] bytes) throws InvalidProtocolBufferException {
+    return fromProto(ClientSession.parseFrom(bytes));
+  }
+}

@@ -41,11 +41,11 @@ import org.slf4j.LoggerFactory;
  *       differs from the region's (it was proposed before a split) is not applied and answers
  *       EpochNotMatch with the current regions; an admin command needs version and conf_ver equal;
  *   <li>de-duplication (writes with {@code client_id} and {@code seq} not 0): the region keeps, per
- *       client, the last applied seq and its answer. {@code seq == last} answers the stored answer
- *       without applying; {@code seq < last} is not applied and answers a KvError without a kind
- *       ("stale sequence"): its own answer was replaced, and it was either applied or superseded by
- *       a later write of the same client, which a client only sends after this one completed;
- *       {@code seq > last} applies and records the answer (in the same batch);
+ *       client, the answers of the applied seqs at or above a floor ({@link DedupEntry}); the floor
+ *       follows the client's {@code min_pending_seq} (the oldest write it still waits for), so a
+ *       client may have many writes in flight. A seq with a stored answer gets it without being
+ *       applied again; a seq below the floor is not applied and answers a KvError without a kind
+ *       ("stale sequence"); any other seq applies and records its answer (in the same batch);
  *   <li>the write applies atomically ({@link WriteApplier}), seeing the writes of earlier entries
  *       of this call ({@link WriteOverlay}), which are in the batch but not yet in RocksDB.
  * </ol>
@@ -112,20 +112,22 @@ public final class KvStateMachine implements StateMachine {
     long client = req.getClientId();
     long seq = req.getSeq();
     boolean dedup = client != 0 && seq != 0;
-    if (dedup) {
-      DedupEntry last = peer.dedup.get(client);
-      if (last != null && seq == last.seq()) {
-        return last.response();
+    DedupEntry session = dedup ? peer.dedup.get(client) : null;
+    if (session != null) {
+      WriteResponse answered = session.answer(seq);
+      if (answered != null) {
+        return answered;
       }
-      if (last != null && seq < last.seq()) {
+      if (seq < session.floor()) {
         return WriteResponse.newBuilder().setError(KvError.newBuilder().setMessage(
-            "stale sequence: client " + client + " seq " + seq + " < last applied " + last.seq() + " in region "
-                + region.getId() + "; not applied (it was applied before or superseded)")).build();
+            "stale sequence: client " + client + " seq " + seq + " is below " + session.floor()
+                + ", the oldest write of this client region " + region.getId()
+                + " still remembers; not applied (the client no longer waits for it)")).build();
       }
     }
     WriteResponse resp = writes.apply(peer, req, overlay, batch);
     if (dedup && !resp.hasError()) {
-      DedupEntry entry = new DedupEntry(seq, resp);
+      DedupEntry entry = (session == null ? DedupEntry.EMPTY : session).with(seq, resp, req.getMinPendingSeq());
       peer.dedup.put(client, entry);
       batch.put(Cf.META, RegionRecords.dedupKey(peer.regionId(), client), RegionRecords.encodeDedup(entry));
     }

@@ -76,15 +76,12 @@ public final class RegionRecords {
   }
 
   public static byte[] encodeDedup(DedupEntry e) {
-    byte[] r = e.response().toByteArray();
-    return ByteBuffer.allocate(8 + r.length).putLong(e.seq()).put(r).array();
+    return e.encode();
   }
 
   public static DedupEntry decodeDedup(byte[] v) {
     try {
-      ByteBuffer b = ByteBuffer.wrap(v);
-      long seq = b.getLong();
-      return new DedupEntry(seq, WriteResponse.parseFrom(Arrays.copyOfRange(v, 8, v.length)));
+      return DedupEntry.decode(v);
     } catch (InvalidProtocolBufferException | RuntimeException e) {
       throw new IllegalStateException("corrupt de-duplication entry (" + v.length + " bytes): " + e, e);
     }

@@ -22,12 +22,12 @@ import java.util.Map;
  * alone), the region meta, its de-duplication table, and one SST file of the region's keys (empty
  * when the region holds none).
  *
- * <p>Layout, big-endian: magic {@code "FLS1"}, index, term, conf state (five lists/flag), region
- * (length + {@code meta.Region}), dedup count and entries (client, seq, length + {@code
- * kv.WriteResponse}), SST length + bytes.
+ * <p>Layout, big-endian: magic {@code "FLS2"}, index, term, conf state (five lists/flag), region
+ * (length + {@code meta.Region}), dedup count and entries (client, length + {@code
+ * kv.ClientSession}), SST length + bytes.
  */
 public record SnapshotData(SnapshotMetadata metadata, Region region, Map<Long, DedupEntry> dedup, byte[] sst) {
-  private static final int MAGIC = 0x464c5331; // "FLS1"
+  private static final int MAGIC = 0x464c5332; // "FLS2"
 
   public byte[] encode() {
     ByteArrayOutputStream bytes = new ByteArrayOutputStream(64 + sst.length);
@@ -47,8 +47,7 @@ public record SnapshotData(SnapshotMetadata metadata, Region region, Map<Long, D
       out.writeInt(dedup.size());
       for (Map.Entry<Long, DedupEntry> e : dedup.entrySet()) {
         out.writeLong(e.getKey());
-        out.writeLong(e.getValue().seq());
-        writeBytes(out, e.getValue().response().toByteArray());
+        writeBytes(out, e.getValue().encode());
       }
       writeBytes(out, sst);
     } catch (IOException e) {
@@ -80,8 +79,7 @@ public record SnapshotData(SnapshotMetadata metadata, Region region, Map<Long, D
       Map<Long, DedupEntry> dedup = new HashMap<>();
       for (int i = 0; i < n; i++) {
         long client = in.readLong();
-        long seq = in.readLong();
-        dedup.put(client, new DedupEntry(seq, WriteResponse.parseFrom(readBytes(in))));
+        dedup.put(client, DedupEntry.decode(readBytes(in)));
       }
       byte[] sst = readBytes(in);
       return new SnapshotData(new SnapshotMetadata(cs, index, term), region, dedup, sst);

@@ -153,6 +153,32 @@ class StoreTest {
   }
 
   @Test
+  void writesOfOneClientMayApplyOutOfOrderWhileTheyArePending() {
+    StoreCluster c = start(UnaryOperator.identity());
+    // seqs 10 and 11 in flight together: 11 lands first, 10 is still pending (min_pending_seq 10).
+    WriteRequest.Builder w11 = WriteRequest.newBuilder().setClientId(8).setSeq(11).setMinPendingSeq(10)
+        .addMutations(cas("lock", true, null, "by-11"));
+    WriteRequest.Builder w10 = WriteRequest.newBuilder().setClientId(8).setSeq(10).setMinPendingSeq(10)
+        .addMutations(put("other", "by-10"));
+    assertThat(c.write(bytes("lock"), w11).getSucceeded()).isTrue();
+    WriteResponse r10 = c.write(bytes("other"), w10);
+    assertThat(r10.hasError()).as("%s", r10).isFalse();
+    assertThat(c.get("other").getValue().toStringUtf8()).isEqualTo("by-10");
+    // Both answers are remembered while the client says 10 is pending: retries apply nothing.
+    c.put("lock", "taken-by-someone-else");
+    assertThat(c.write(bytes("lock"), w11).getSucceeded()).isTrue();
+    c.put("other", "changed");
+    assertThat(c.write(bytes("other"), w10).hasError()).isFalse();
+    assertThat(c.get("lock").getValue().toStringUtf8()).isEqualTo("taken-by-someone-else");
+    assertThat(c.get("other").getValue().toStringUtf8()).isEqualTo("changed");
+    // Once the client says nothing below 12 is pending, 10 is forgotten and refused as stale.
+    assertThat(c.write(bytes("x"), WriteRequest.newBuilder().setClientId(8).setSeq(12).setMinPendingSeq(12)
+        .addMutations(put("x", "1"))).hasError()).isFalse();
+    assertThat(c.write(bytes("other"), w10).getError().getMessage()).contains("stale sequence");
+    assertThat(c.get("other").getValue().toStringUtf8()).isEqualTo("changed");
+  }
+
+  @Test
   void oversizedKeysValuesAndWritesAreRefusedNamingTheLimit() {
     StoreCluster c = start(cfg -> cfg.withLimits(16, 64, 256));
     WriteResponse key = c.write(bytes("k"), WriteRequest.newBuilder().addMutations(put("k".repeat(17), "v")));

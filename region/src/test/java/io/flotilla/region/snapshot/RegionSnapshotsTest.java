@@ -84,7 +84,7 @@ class RegionSnapshotsTest {
   void anApplyInterruptedAfterTheIngestIsRolledForwardAtStartup() {
     Region newRegion = region("a", "m", 2);
     SnapshotMetadata meta = new SnapshotMetadata(SplitApplier.confState(newRegion), 20, 6);
-    Map<Long, DedupEntry> dedup = Map.of(9L, new DedupEntry(3, WriteResponse.newBuilder().setSucceeded(true).build()));
+    Map<Long, DedupEntry> dedup = Map.of(9L, DedupEntry.single(3, WriteResponse.newBuilder().setSucceeded(true).build()));
     byte[] encoded;
     try (NodeStorage leader = open(dir.resolve("leader"))) {
       put(leader, "b", "new", "d", "new", "x", "outside");

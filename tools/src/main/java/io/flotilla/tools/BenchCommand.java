@@ -1,5 +1,6 @@
 package io.flotilla.tools;
 
+import io.flotilla.bench.kv.KvBench;
 import io.flotilla.bench.raft.RaftBench;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -11,7 +12,7 @@ import picocli.CommandLine.Spec;
     name = "bench",
     mixinStandardHelpOptions = true,
     description = "Run a workload and report ops/s and latency percentiles (progress every second, optional JSON).",
-    subcommands = {RaftBench.class})
+    subcommands = {RaftBench.class, KvBench.class})
 final class BenchCommand implements Runnable {
   @Spec
   CommandSpec spec;

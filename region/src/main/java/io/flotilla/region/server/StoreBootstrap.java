@@ -168,7 +168,7 @@ final class StoreBootstrap {
     }
     store.addInitializedRegion(new RegionPeer(regionId, myPeer, RegionPeer.State.NORMAL, region, Map.of()));
     LOG.info("store {} created the first region {} with peers {}; bootstrapping PD", store.storeId(), regionId,
-        region.getPeersList());
+        region.getPeersList().stream().map(p -> p.getId() + "@store" + p.getStoreId()).toList());
     return region;
   }
 

@@ -279,7 +279,12 @@ public final class RemotePdClient implements PdClient {
         ? Optional.of(r.getRegion()) : Optional.empty();
   }
 
-  private <R> CompletableFuture<R> call(String method, MessageLite request, Parser<R> parser,
+  /**
+   * Calls any PD RPC ({@code method}, see pd.proto) with leader discovery, redirects, fail-over and
+   * the call deadline; fails with {@link PdException} when {@code errorOf} of the answer is an error.
+   * For RPCs without a typed method here (the admin RPCs the command line uses).
+   */
+  public <R> CompletableFuture<R> call(String method, MessageLite request, Parser<R> parser,
       Function<R, PdError> errorOf) {
     Call<R> c = new Call<>(method, request.toByteArray(), parser, errorOf,
         System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(config.callTimeoutMs()));

@@ -1,25 +1,20 @@
 package io.flotilla.bench.kv;
 
 import io.flotilla.bench.BenchException;
+import io.flotilla.bench.BenchFiles;
 import io.flotilla.bench.DurationConverter;
-import io.flotilla.bench.Json;
 import io.flotilla.engine.client.HostPort;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.function.Supplier;
-import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
@@ -135,9 +130,9 @@ public final class KvBench implements Callable<Integer> {
     if (!settings.embedded()) {
       return run(settings, () -> KvTarget.remote(pdAddresses, settings.pd()), out);
     }
-    Path dataDir = dataDir(settings.dir());
+    Path dataDir = BenchFiles.dataDir(settings.dir(), "flotilla-bench-kv-", spec.commandLine());
     // NB: a temp dir must not outlive an interrupted run (Ctrl-C) either.
-    Thread cleanup = new Thread(() -> deleteRecursively(dataDir), "bench-cleanup");
+    Thread cleanup = new Thread(() -> BenchFiles.deleteRecursively(dataDir), "bench-cleanup");
     if (settings.dir() == null) {
       Runtime.getRuntime().addShutdownHook(cleanup);
     }
@@ -145,8 +140,8 @@ public final class KvBench implements Callable<Integer> {
       return run(settings, () -> KvTarget.embedded(dataDir, settings.stores(), settings.fsync()), out);
     } finally {
       if (settings.dir() == null) {
-        deleteRecursively(dataDir);
-        removeHook(cleanup);
+        BenchFiles.deleteRecursively(dataDir);
+        BenchFiles.removeHook(cleanup);
       }
     }
   }
@@ -207,7 +202,7 @@ public final class KvBench implements Callable<Integer> {
       result = report.summary(m);
     }
     if (json != null) {
-      writeJson(json, result);
+      BenchFiles.writeJson(json, result);
       out.println("  results written to " + json);
     }
     failIfTooManyErrors(m, report.measuredOps());
@@ -226,61 +221,6 @@ public final class KvBench implements Callable<Integer> {
       throw new BenchException(String.format(Locale.ROOT, "%.2f%% of the measured operations failed, more than %.0f%% "
           + "(outcome unknown %,d, deadline %,d, other %,d)%s", 100 * rate, 100 * MAX_ERROR_RATE, e.outcomeUnknown(),
           e.deadline(), e.other(), first));
-    }
-  }
-
-  private Path dataDir(Path requested) {
-    try {
-      if (requested == null) {
-        return Files.createTempDirectory("flotilla-bench-kv-");
-      }
-      if (Files.isDirectory(requested)) {
-        try (Stream<Path> entries = Files.list(requested)) {
-          if (entries.findAny().isPresent()) {
-            throw new ParameterException(spec.commandLine(), "--dir " + requested + " is not empty");
-          }
-        }
-      }
-      return Files.createDirectories(requested);
-    } catch (IOException e) {
-      throw new BenchException("cannot create the data directory: " + e.getMessage(), e);
-    }
-  }
-
-  private static void writeJson(Path file, Map<String, Object> result) {
-    try {
-      Path parent = file.toAbsolutePath().getParent();
-      if (parent != null) {
-        Files.createDirectories(parent);
-      }
-      Files.writeString(file, Json.object(result), StandardCharsets.UTF_8);
-    } catch (IOException e) {
-      throw new BenchException("cannot write " + file + ": " + e.getMessage(), e);
-    }
-  }
-
-  private static void removeHook(Thread hook) {
-    try {
-      Runtime.getRuntime().removeShutdownHook(hook);
-    } catch (IllegalStateException shuttingDown) {
-      // The hook runs or has run already.
-    }
-  }
-
-  private static void deleteRecursively(Path root) {
-    if (!Files.exists(root)) {
-      return;
-    }
-    try (Stream<Path> paths = Files.walk(root)) {
-      paths.sorted(Comparator.reverseOrder()).forEach(p -> {
-        try {
-          Files.deleteIfExists(p);
-        } catch (IOException e) {
-          throw new UncheckedIOException(e);
-        }
-      });
-    } catch (IOException | UncheckedIOException e) {
-      LOG.warn("could not delete the bench data in {}: {}", root, e.toString());
     }
   }
 }

@@ -1,22 +1,17 @@
 package io.flotilla.bench.raft;
 
 import io.flotilla.bench.BenchException;
+import io.flotilla.bench.BenchFiles;
 import io.flotilla.bench.DurationConverter;
-import io.flotilla.bench.Json;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
@@ -126,23 +121,23 @@ public final class RaftBench implements Callable<Integer> {
       throw new ParameterException(spec.commandLine(), e.getMessage());
     }
     PrintWriter out = spec.commandLine().getOut();
-    Path dataDir = dataDir(settings);
+    Path dataDir = BenchFiles.dataDir(settings.dir(), "flotilla-bench-raft-", spec.commandLine());
     // NB: a temp dir must not outlive an interrupted run (Ctrl-C) either.
-    Thread cleanup = new Thread(() -> deleteRecursively(dataDir), "bench-cleanup");
+    Thread cleanup = new Thread(() -> BenchFiles.deleteRecursively(dataDir), "bench-cleanup");
     if (dir == null) {
       Runtime.getRuntime().addShutdownHook(cleanup);
     }
     try {
       Map<String, Object> result = run(settings, dataDir, out);
       if (json != null) {
-        writeJson(json, result);
+        BenchFiles.writeJson(json, result);
         out.println("  results written to " + json);
       }
       return 0;
     } finally {
       if (dir == null) {
-        deleteRecursively(dataDir);
-        removeHook(cleanup);
+        BenchFiles.deleteRecursively(dataDir);
+        BenchFiles.removeHook(cleanup);
       }
     }
   }
@@ -181,60 +176,5 @@ public final class RaftBench implements Callable<Integer> {
       return List.of();
     }
     return Arrays.asList(nodeJavaOpts.trim().split("\\s+"));
-  }
-
-  private Path dataDir(RaftBenchSettings s) {
-    try {
-      if (s.dir() == null) {
-        return Files.createTempDirectory("flotilla-bench-raft-");
-      }
-      if (Files.isDirectory(s.dir())) {
-        try (Stream<Path> entries = Files.list(s.dir())) {
-          if (entries.findAny().isPresent()) {
-            throw new ParameterException(spec.commandLine(), "--dir " + s.dir() + " is not empty");
-          }
-        }
-      }
-      return Files.createDirectories(s.dir());
-    } catch (IOException e) {
-      throw new BenchException("cannot create the data directory: " + e.getMessage(), e);
-    }
-  }
-
-  private static void writeJson(Path file, Map<String, Object> result) {
-    try {
-      Path parent = file.toAbsolutePath().getParent();
-      if (parent != null) {
-        Files.createDirectories(parent);
-      }
-      Files.writeString(file, Json.object(result), StandardCharsets.UTF_8);
-    } catch (IOException e) {
-      throw new BenchException("cannot write " + file + ": " + e.getMessage(), e);
-    }
-  }
-
-  private static void removeHook(Thread hook) {
-    try {
-      Runtime.getRuntime().removeShutdownHook(hook);
-    } catch (IllegalStateException shuttingDown) {
-      // The hook runs or has run already.
-    }
-  }
-
-  private static void deleteRecursively(Path root) {
-    if (!Files.exists(root)) {
-      return;
-    }
-    try (Stream<Path> paths = Files.walk(root)) {
-      paths.sorted(Comparator.reverseOrder()).forEach(p -> {
-        try {
-          Files.deleteIfExists(p);
-        } catch (IOException e) {
-          throw new UncheckedIOException(e);
-        }
-      });
-    } catch (IOException | UncheckedIOException e) {
-      LOG.warn("could not delete the bench data in {}: {}", root, e.toString());
-    }
   }
 }

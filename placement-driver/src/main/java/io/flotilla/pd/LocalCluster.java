@@ -68,6 +68,27 @@ public final class LocalCluster implements AutoCloseable {
     return stores.size();
   }
 
+  /** The ids of the running stores, in store order. */
+  public List<Long> storeIds() {
+    List<Long> out = new ArrayList<>();
+    for (Store s : stores) {
+      if (s != null) {
+        out.add(s.storeId());
+      }
+    }
+    return out;
+  }
+
+  /** The running store with this id, or null. */
+  public Store storeById(long storeId) {
+    for (Store s : stores) {
+      if (s != null && s.storeId() == storeId) {
+        return s;
+      }
+    }
+    return null;
+  }
+
   /** The running stores' addresses, in store order ({@code "-"} for a stopped one). */
   public List<String> storeAddresses() {
     List<String> out = new ArrayList<>();
@@ -114,6 +135,15 @@ public final class LocalCluster implements AutoCloseable {
     }
     Store s = startStore(i, portOf(i));
     stores.set(i - 1, s);
+    return s;
+  }
+
+  /** Starts one more store (the next number, its own directory and port); returns it. */
+  public Store addStore() {
+    int i = stores.size() + 1;
+    Store s = startStore(i, portOf(i));
+    stores.add(s);
+    LOG.info("local cluster: store {} added at {}", s.storeId(), s.address());
     return s;
   }
 

@@ -102,6 +102,7 @@ final class ServerCommands {
           "Settings (key = value): data-dir (required), pd (host:port,... default 127.0.0.1:2379),",
           "listen (default 127.0.0.1:20160), advertise-address (default: the listen address),",
           "bootstrap-replicas (default 3), split-size (default 96MiB), split-keys (default 960000),",
+          "split-check-interval (default 10s),",
           "max-key-bytes (8KiB), max-value-bytes (8MiB), max-write-bytes (16MiB), fsync (default true),",
           "region-heartbeat-interval (default 10s), store-heartbeat-interval (default 10s)."})
   static final class StoreServer implements Callable<Integer> {
@@ -138,6 +139,7 @@ final class ServerCommands {
       int replicas = (int) f.integer("bootstrap-replicas", d.bootstrapReplicas(), 1, 7);
       long splitSize = f.size("split-size", d.splitSize(), 1024);
       long splitKeys = f.integer("split-keys", d.splitKeys(), 2, Long.MAX_VALUE);
+      Duration splitCheck = f.duration("split-check-interval", d.splitCheckInterval(), Duration.ofMillis(10));
       int maxKey = (int) f.size("max-key-bytes", d.maxKeyBytes(), 1);
       int maxValue = (int) f.size("max-value-bytes", d.maxValueBytes(), 1);
       int maxWrite = (int) f.size("max-write-bytes", d.maxWriteBytes(), 1);
@@ -149,7 +151,7 @@ final class ServerCommands {
       f.list("pd", List.of()); // read by the caller; known here
       f.checkNoneUnknown();
       StoreConfig c = new StoreConfig(dataDir, listen, advertise, replicas, maxKey, maxValue, maxWrite,
-          d.scanPageSize(), splitSize, splitKeys, d.splitCheckInterval(), regionHeartbeat, storeHeartbeat, d.pdRetryInterval(), d.storage().withFsync(fsync), d.transport(), d.driver());
+          d.scanPageSize(), splitSize, splitKeys, splitCheck, regionHeartbeat, storeHeartbeat, d.pdRetryInterval(), d.storage().withFsync(fsync), d.transport(), d.driver());
       try {
         return c.validate();
       } catch (IllegalArgumentException e) {

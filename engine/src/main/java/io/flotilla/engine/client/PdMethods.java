@@ -16,6 +16,13 @@ public final class PdMethods {
   public static final String SCAN_REGIONS = "pd.scan_regions";
   public static final String ASK_SPLIT = "pd.ask_split";
   public static final String REPORT_SPLIT = "pd.report_split";
+  // Admin RPCs (flotilla ctl).
+  public static final String SET_STORE_STATE = "pd.set_store_state";
+  public static final String ADD_OPERATOR = "pd.add_operator";
+  public static final String LIST_OPERATORS = "pd.list_operators";
+  public static final String CANCEL_OPERATOR = "pd.cancel_operator";
+  public static final String LIST_SCHEDULERS = "pd.list_schedulers";
+  public static final String SET_SCHEDULER = "pd.set_scheduler";
 
   private PdMethods() {}
 }

@@ -38,7 +38,9 @@ import io.flotilla.engine.proto.StoreHeartbeatRequest;
 import io.flotilla.engine.proto.StoreHeartbeatResponse;
 import io.flotilla.engine.proto.StoreInfo;
 import io.flotilla.engine.proto.StoreStats;
+import io.flotilla.engine.transport.RemoteRpcException;
 import io.flotilla.engine.transport.RpcClient;
+import io.flotilla.engine.transport.RpcErrorCode;
 import io.flotilla.engine.transport.RpcTimeoutException;
 import com.google.protobuf.ByteString;
 import java.net.InetSocketAddress;
@@ -412,6 +414,12 @@ public final class RemotePdClient implements PdClient {
     }
 
     private void onResponse(InetSocketAddress target, byte[] bytes, Throwable ex) {
+      if (ex != null && unwrap(ex) instanceof RemoteRpcException remote
+          && remote.code() == RpcErrorCode.UNKNOWN_METHOD) {
+        // NB: the member answered; it does not know this RPC (an older PD). Retrying cannot help.
+        result.completeExceptionally(remote);
+        return;
+      }
       if (ex != null) {
         replaceLeader(target, null);
         memberFailed(target, unwrap(ex));

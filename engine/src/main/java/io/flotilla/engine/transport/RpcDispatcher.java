@@ -17,8 +17,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * stops reading a connection whose outbound buffer is full instead, see {@link ServerConnection}).
  *
  * <p>Threads: {@link #register}/{@link #unregister} from any thread; {@link #serve} on the
- * connection's event loop; responses are written from whichever thread completes the handler's
- * future.
+ * connection's event loop; responses are encoded and written on that event loop too, whichever
+ * thread completes the handler's future.
  */
 final class RpcDispatcher {
 
@@ -71,7 +71,15 @@ final class RpcDispatcher {
     } catch (RuntimeException e) {
       response = CompletableFuture.failedFuture(e);
     }
-    response.whenComplete((bytes, error) -> respond(channel, id, bytes, error));
+    response.whenComplete((bytes, error) -> {
+      // NB: encoded and written on the connection's event loop, not on the thread that completed
+      // the handler (a store's Raft poller, whose rounds every write waits for).
+      if (channel.eventLoop().inEventLoop()) {
+        respond(channel, id, bytes, error);
+      } else {
+        channel.eventLoop().execute(() -> respond(channel, id, bytes, error));
+      }
+    });
   }
 
   private void respond(Channel channel, long id, byte[] bytes, Throwable error) {

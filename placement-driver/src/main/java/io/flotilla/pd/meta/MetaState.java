@@ -108,6 +108,26 @@ public final class MetaState {
     }
   }
 
+  /** Every region, in key order. */
+  public List<PdRegionRecord> regions() {
+    lock.readLock().lock();
+    try {
+      return new ArrayList<>(regions.inKeyOrder());
+    } finally {
+      lock.readLock().unlock();
+    }
+  }
+
+  /** How many regions have a peer (any role) on {@code storeId}. */
+  public long regionCountOnStore(long storeId) {
+    lock.readLock().lock();
+    try {
+      return regions.countOnStore(storeId);
+    } finally {
+      lock.readLock().unlock();
+    }
+  }
+
   public int regionCount() {
     lock.readLock().lock();
     try {

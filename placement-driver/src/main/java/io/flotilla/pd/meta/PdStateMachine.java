@@ -12,6 +12,7 @@ import io.flotilla.engine.proto.pdinternal.PdClusterRecord;
 import io.flotilla.engine.proto.pdinternal.PdCommand;
 import io.flotilla.engine.proto.pdinternal.PdRegionRecord;
 import io.flotilla.engine.proto.pdinternal.PdStateSnapshot;
+import io.flotilla.engine.proto.pdinternal.SetStoreStateCommand;
 import io.flotilla.engine.raft.Entry;
 import io.flotilla.region.driver.StateMachine;
 import io.flotilla.region.storage.Cf;
@@ -48,6 +49,8 @@ import org.slf4j.LoggerFactory;
  *       has a newer {@code version}. Otherwise it replaces the held region and every region it
  *       overlaps (a split's halves replace the parent). The leader moves only with a term at least
  *       the held leader's.
+ *   <li>Store states: Up and Offline go to each other; either goes to Tombstone only while no region
+ *       has a peer on the store, unless forced; a Tombstone never changes, and never registers again.
  * </ul>
  *
  * <p>Threads: {@link #apply} and {@link #restore} on the thread driving PD's group; {@link
@@ -150,6 +153,7 @@ public final class PdStateMachine implements StateMachine {
       case RESERVE_IDS -> reserveIds(cmd.getReserveIds().getCount(), w);
       case PUT_REGION -> ApplyResult.ok(putRegion(cmd.getPutRegion().getRegion(), w) ? 1 : 0);
       case SPLIT_REGION -> splitRegion(cmd.getSplitRegion().getLeft(), cmd.getSplitRegion().getRight(), w);
+      case SET_STORE_STATE -> setStoreState(cmd.getSetStoreState(), w);
       case CMD_NOT_SET -> {
         LOG.error("PD entry {} holds a command this build does not know; skipped. Upgrade this PD member",
             e.index());
@@ -234,6 +238,38 @@ public final class PdStateMachine implements StateMachine {
     StoreState st = held == null ? StoreState.STORE_STATE_UP : held.getState();
     w.store(store.toBuilder().setState(st).build());
     return ApplyResult.ok();
+  }
+
+  /**
+   * Store states: Up and Offline go to each other freely; either goes to Tombstone once no region
+   * has a peer on the store (or with {@code force}); a Tombstone never changes. The value is the
+   * number of regions with a peer on the store.
+   */
+  private ApplyResult setStoreState(SetStoreStateCommand c, Writer w) {
+    Store held = state.storeLocked(c.getStoreId());
+    if (held == null) {
+      return ApplyResult.error(PdErrorType.PD_ERROR_STORE_NOT_FOUND, "no store " + c.getStoreId());
+    }
+    StoreState to = c.getState();
+    if (to == StoreState.UNRECOGNIZED) {
+      return ApplyResult.error(PdErrorType.PD_ERROR_INVALID_ARGUMENT, "state: must be UP, OFFLINE or TOMBSTONE");
+    }
+    long replicas = state.regionsLocked().countOnStore(held.getId());
+    if (held.getState() == StoreState.STORE_STATE_TOMBSTONE) {
+      return to == StoreState.STORE_STATE_TOMBSTONE ? ApplyResult.ok(replicas)
+          : ApplyResult.error(PdErrorType.PD_ERROR_STORE_TOMBSTONE, "store " + held.getId()
+              + " is a tombstone and may not change state again");
+    }
+    if (to == StoreState.STORE_STATE_TOMBSTONE && replicas > 0 && !c.getForce()) {
+      return ApplyResult.error(PdErrorType.PD_ERROR_INVALID_ARGUMENT, "store " + held.getId() + " still holds "
+          + replicas + " replicas; set it OFFLINE so PD moves them away first, or force");
+    }
+    if (held.getState() != to) {
+      w.store(held.toBuilder().setState(to).build());
+      LOG.info("store {} is now {} (was {}){}", held.getId(), to, held.getState(),
+          replicas > 0 && to == StoreState.STORE_STATE_TOMBSTONE ? ", forced with " + replicas + " replicas" : "");
+    }
+    return ApplyResult.ok(replicas);
   }
 
   private ApplyResult reserveIds(long count, Writer w) {

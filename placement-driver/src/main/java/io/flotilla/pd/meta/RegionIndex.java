@@ -1,5 +1,6 @@
 package io.flotilla.pd.meta;
 
+import io.flotilla.engine.proto.Peer;
 import io.flotilla.engine.proto.Region;
 import io.flotilla.engine.proto.pdinternal.PdRegionRecord;
 import java.util.ArrayList;
@@ -93,6 +94,20 @@ final class RegionIndex {
         byStart.remove(start);
       }
     }
+  }
+
+  /** How many regions have a peer (any role) on {@code storeId}. */
+  long countOnStore(long storeId) {
+    long n = 0;
+    for (PdRegionRecord r : byId.values()) {
+      for (Peer p : r.getRegion().getPeersList()) {
+        if (p.getStoreId() == storeId) {
+          n++;
+          break;
+        }
+      }
+    }
+    return n;
   }
 
   Collection<PdRegionRecord> inKeyOrder() {

@@ -32,6 +32,7 @@ import java.util.TreeMap;
  * @param maxStoreDownTimeMs silence after which a store is reported down
  * @param compactLogAfterEntries applied entries of PD's Raft log kept before it is compacted (a
  *     member further behind catches up from a snapshot of the whole state)
+ * @param scheduleIntervalMs how often the leader runs its checkers and schedulers
  */
 public record PdConfig(
     long memberId,
@@ -44,11 +45,13 @@ public record PdConfig(
     long requestTimeoutMs,
     int idBatchSize,
     long maxStoreDownTimeMs,
-    long compactLogAfterEntries) {
+    long compactLogAfterEntries,
+    long scheduleIntervalMs) {
 
   /** Allowed numbers of members. */
   public static final Set<Integer> MEMBER_COUNTS = Set.of(1, 3, 5);
   public static final long DEFAULT_MAX_STORE_DOWN_TIME_MS = 30 * 60 * 1000L;
+  public static final long DEFAULT_SCHEDULE_INTERVAL_MS = 1_000L;
 
   public PdConfig {
     members = members == null ? Map.of() : Collections.unmodifiableMap(new TreeMap<>(members));
@@ -57,7 +60,7 @@ public record PdConfig(
   /** The playground's PD: member 1 alone on 127.0.0.1, a free port, data in {@code dataDir}. */
   public static PdConfig singleMember(Path dataDir) {
     return new PdConfig(1, "127.0.0.1:0", Map.of(), dataDir, true, 50, 10, 2_000, 1_000,
-        DEFAULT_MAX_STORE_DOWN_TIME_MS, 10_000);
+        DEFAULT_MAX_STORE_DOWN_TIME_MS, 10_000, DEFAULT_SCHEDULE_INTERVAL_MS);
   }
 
   /**
@@ -103,6 +106,8 @@ public record PdConfig(
         "in [1, 604800000] (7 days)", maxStoreDownTimeMs);
     check(compactLogAfterEntries >= 1 && compactLogAfterEntries <= 1_000_000_000, "compactLogAfterEntries",
         "in [1, 1000000000]", compactLogAfterEntries);
+    check(scheduleIntervalMs >= 10 && scheduleIntervalMs <= 600_000, "scheduleIntervalMs", "in [10, 600000]",
+        scheduleIntervalMs);
     return this;
   }
 
@@ -131,51 +136,56 @@ public record PdConfig(
 
   public PdConfig withMemberId(long v) {
     return new PdConfig(v, listenAddress, members, dataDir, fsync, tickIntervalMs, electionTicks,
-        requestTimeoutMs, idBatchSize, maxStoreDownTimeMs, compactLogAfterEntries);
+        requestTimeoutMs, idBatchSize, maxStoreDownTimeMs, compactLogAfterEntries, scheduleIntervalMs);
   }
 
   public PdConfig withListenAddress(String v) {
     return new PdConfig(memberId, v, members, dataDir, fsync, tickIntervalMs, electionTicks,
-        requestTimeoutMs, idBatchSize, maxStoreDownTimeMs, compactLogAfterEntries);
+        requestTimeoutMs, idBatchSize, maxStoreDownTimeMs, compactLogAfterEntries, scheduleIntervalMs);
   }
 
   public PdConfig withMembers(Map<Long, String> v) {
     return new PdConfig(memberId, listenAddress, v, dataDir, fsync, tickIntervalMs, electionTicks,
-        requestTimeoutMs, idBatchSize, maxStoreDownTimeMs, compactLogAfterEntries);
+        requestTimeoutMs, idBatchSize, maxStoreDownTimeMs, compactLogAfterEntries, scheduleIntervalMs);
   }
 
   public PdConfig withDataDir(Path v) {
     return new PdConfig(memberId, listenAddress, members, v, fsync, tickIntervalMs, electionTicks,
-        requestTimeoutMs, idBatchSize, maxStoreDownTimeMs, compactLogAfterEntries);
+        requestTimeoutMs, idBatchSize, maxStoreDownTimeMs, compactLogAfterEntries, scheduleIntervalMs);
   }
 
   public PdConfig withFsync(boolean v) {
     return new PdConfig(memberId, listenAddress, members, dataDir, v, tickIntervalMs, electionTicks,
-        requestTimeoutMs, idBatchSize, maxStoreDownTimeMs, compactLogAfterEntries);
+        requestTimeoutMs, idBatchSize, maxStoreDownTimeMs, compactLogAfterEntries, scheduleIntervalMs);
   }
 
   public PdConfig withTicks(long tickMs, int election) {
     return new PdConfig(memberId, listenAddress, members, dataDir, fsync, tickMs, election,
-        requestTimeoutMs, idBatchSize, maxStoreDownTimeMs, compactLogAfterEntries);
+        requestTimeoutMs, idBatchSize, maxStoreDownTimeMs, compactLogAfterEntries, scheduleIntervalMs);
   }
 
   public PdConfig withRequestTimeoutMs(long v) {
     return new PdConfig(memberId, listenAddress, members, dataDir, fsync, tickIntervalMs, electionTicks,
-        v, idBatchSize, maxStoreDownTimeMs, compactLogAfterEntries);
+        v, idBatchSize, maxStoreDownTimeMs, compactLogAfterEntries, scheduleIntervalMs);
   }
 
   public PdConfig withIdBatchSize(int v) {
     return new PdConfig(memberId, listenAddress, members, dataDir, fsync, tickIntervalMs, electionTicks,
-        requestTimeoutMs, v, maxStoreDownTimeMs, compactLogAfterEntries);
+        requestTimeoutMs, v, maxStoreDownTimeMs, compactLogAfterEntries, scheduleIntervalMs);
   }
 
   public PdConfig withMaxStoreDownTimeMs(long v) {
     return new PdConfig(memberId, listenAddress, members, dataDir, fsync, tickIntervalMs, electionTicks,
-        requestTimeoutMs, idBatchSize, v, compactLogAfterEntries);
+        requestTimeoutMs, idBatchSize, v, compactLogAfterEntries, scheduleIntervalMs);
   }
 
   public PdConfig withCompactLogAfterEntries(long v) {
     return new PdConfig(memberId, listenAddress, members, dataDir, fsync, tickIntervalMs, electionTicks,
-        requestTimeoutMs, idBatchSize, maxStoreDownTimeMs, v);
+        requestTimeoutMs, idBatchSize, maxStoreDownTimeMs, v, scheduleIntervalMs);
+  }
+
+  public PdConfig withScheduleIntervalMs(long v) {
+    return new PdConfig(memberId, listenAddress, members, dataDir, fsync, tickIntervalMs, electionTicks,
+        requestTimeoutMs, idBatchSize, maxStoreDownTimeMs, compactLogAfterEntries, v);
   }
 }

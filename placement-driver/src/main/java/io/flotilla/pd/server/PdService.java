@@ -57,11 +57,24 @@ import io.flotilla.region.driver.DroppedException;
 import io.flotilla.region.driver.NotLeaderException;
 import io.flotilla.region.driver.OutcomeUnknownException;
 import io.flotilla.region.driver.RaftDriver;
+import io.flotilla.pd.operator.OperatorController;
+import io.flotilla.pd.operator.OperatorSettings;
+import io.flotilla.pd.operator.RegionView;
+import io.flotilla.pd.schedule.ClusterSnapshot;
+import io.flotilla.pd.schedule.Coordinator;
+import io.flotilla.pd.schedule.StoreView;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.Function;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -76,7 +89,8 @@ import org.slf4j.LoggerFactory;
  * this member still leads, and it has applied everything committed before the read arrived), then
  * read the applied state. Changes of replicated metadata are proposed and answered once applied.
  * Store and region statistics and heartbeat times are the leader's own memory ({@link
- * LeaderRuntime}), updated without Raft.
+ * LeaderRuntime}), updated without Raft. The admin RPCs are {@link PdAdmin}'s; the answer to a region
+ * heartbeat carries the region's current operator step ({@link Coordinator}, leader memory only).
  *
  * <p>Threads: handlers run on transport event loops and never block; barrier and proposal results
  * are continued on {@code executor}.
@@ -94,8 +108,13 @@ final class PdService {
   private final Executor executor;
   private final LeaderRuntime runtime = new LeaderRuntime();
   private final IdAllocator ids;
+  private final Coordinator coordinator;
+  private final PdAdmin admin;
   /** The cluster id proposal in flight, if any; touched only by the maintenance thread. */
   private CompletableFuture<Object> clusterInit;
+  /** Maintenance thread only: whether this member led at the last look, and the last round. */
+  private boolean leading;
+  private long lastRoundMs;
 
   PdService(long memberId, RaftDriver driver, MetaState state, PdConfig config, Map<Long, String> members,
       Executor executor) {
@@ -113,6 +132,8 @@ final class PdService {
         return CompletableFuture.failedFuture(e);
       }
     });
+    this.coordinator = new Coordinator(new OperatorController(new OperatorSettings()), config.maxStoreDownTimeMs());
+    this.admin = new PdAdmin(this, state, runtime, coordinator, ids, executor);
   }
 
   void register(RaftTransport t) {
@@ -147,19 +168,66 @@ final class PdService {
         e -> AskSplitResponse.newBuilder().setError(e).build(), this::askSplit);
     serve(t, PdMethods.REPORT_SPLIT, ReportSplitRequest.parser(),
         e -> ReportSplitResponse.newBuilder().setError(e).build(), this::reportSplit);
+    admin.register(t);
   }
 
-  /** Called periodically: a leader without a cluster id picks one (the first applied wins). */
+  /**
+   * Called periodically: a leader without a cluster id picks one (the first applied wins); a
+   * bootstrapped leader runs a scheduling round every {@code scheduleIntervalMs}. A member that
+   * stops leading drops its operators.
+   */
   void maintain(long nowMs, long randomClusterId) {
     RaftDriver.GroupInfo info = driver.info(GROUP);
     if (info == null || info.role() != StateType.LEADER) {
+      if (leading) {
+        leading = false;
+        coordinator.reset("PD member " + memberId + " stopped leading");
+      }
       return;
     }
-    runtime.onTerm(info.term(), nowMs);
+    leading = true;
+    onLeading(info, nowMs);
     if (state.clusterId() == 0 && (clusterInit == null || clusterInit.isDone())) {
       clusterInit = driver.propose(GROUP, PdCommand.newBuilder()
           .setInitCluster(InitCluster.newBuilder().setClusterId(randomClusterId)).build().toByteArray());
     }
+    if (state.isBootstrapped() && nowMs - lastRoundMs >= config.scheduleIntervalMs()) {
+      lastRoundMs = nowMs;
+      coordinator.runRound(clusterSnapshot(nowMs), this::nextId, runtime.reportedSnapshots(),
+          storeId -> admin.tombstone(storeId));
+    }
+  }
+
+  /** A new leader term forgets the leader's memory: statistics, operators, cool-downs. */
+  private void onLeading(RaftDriver.GroupInfo info, long nowMs) {
+    if (runtime.onTerm(info.term(), nowMs)) {
+      coordinator.reset("PD member " + memberId + " leads in a new term " + info.term());
+    }
+  }
+
+  /** A fresh id for a scheduler; blocks the scheduling thread if the leader must reserve more. */
+  private long nextId() {
+    try {
+      return ids.alloc(1).get(config.requestTimeoutMs(), TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while allocating an id", e);
+    } catch (ExecutionException | TimeoutException e) {
+      throw new IllegalStateException("allocating an id failed: " + e, e);
+    }
+  }
+
+  /** The stores and regions as applied here, with the leader's statistics. */
+  ClusterSnapshot clusterSnapshot(long nowMs) {
+    List<StoreView> stores = new ArrayList<>();
+    for (Store s : state.stores()) {
+      stores.add(runtime.storeView(s, nowMs));
+    }
+    List<RegionView> regions = new ArrayList<>();
+    for (PdRegionRecord r : state.regions()) {
+      regions.add(runtime.regionView(r));
+    }
+    return new ClusterSnapshot(nowMs, stores, regions);
   }
 
   // ------------------------------------------------------------------ handlers
@@ -220,7 +288,7 @@ final class PdService {
     return read(() -> {
       Store s = state.store(id).orElseThrow(() -> storeNotFound(id));
       return GetStoreResponse.newBuilder()
-          .setStore(runtime.storeInfo(s, System.currentTimeMillis(), config.maxStoreDownTimeMs()))
+          .setStore(runtime.storeInfo(s, System.currentTimeMillis(), coordinator.maxStoreDownTimeMs()))
           .build();
     });
   }
@@ -231,7 +299,7 @@ final class PdService {
       GetStoresResponse.Builder b = GetStoresResponse.newBuilder();
       for (Store s : state.stores()) {
         if (!req.getExcludeTombstones() || s.getState() != StoreState.STORE_STATE_TOMBSTONE) {
-          b.addStores(runtime.storeInfo(s, now, config.maxStoreDownTimeMs()));
+          b.addStores(runtime.storeInfo(s, now, coordinator.maxStoreDownTimeMs()));
         }
       }
       return b.build();
@@ -269,8 +337,11 @@ final class PdService {
       throw new PdFailure(PdErrorType.PD_ERROR_NOT_BOOTSTRAPPED, "the cluster is not bootstrapped");
     }
     runtime.regionHeartbeat(req);
-    RegionHeartbeatResponse ok = RegionHeartbeatResponse.newBuilder().setRegionId(region.getId()).build();
-    if (!changesMeta(state.regionById(region.getId()).orElse(null), req)) {
+    PdRegionRecord held = state.regionById(region.getId()).orElse(null);
+    RegionHeartbeatResponse ok = isStale(held, region)
+        ? RegionHeartbeatResponse.newBuilder().setRegionId(region.getId()).build()
+        : coordinator.controller().dispatch(heartbeatView(req), System.currentTimeMillis());
+    if (!changesMeta(held, req)) {
       return CompletableFuture.completedFuture(ok);
     }
     PdRegionRecord.Builder record = PdRegionRecord.newBuilder().setRegion(region).setLeaderTerm(req.getTerm());
@@ -279,6 +350,23 @@ final class PdService {
     }
     return propose(PdCommand.newBuilder().setPutRegion(PutRegionCommand.newBuilder().setRegion(record)).build())
         .thenApply(r -> ok);
+  }
+
+  private static boolean isStale(PdRegionRecord held, Region r) {
+    if (held == null) {
+      return false;
+    }
+    Region h = held.getRegion();
+    return r.getEpoch().getVersion() < h.getEpoch().getVersion() || r.getEpoch().getConfVer() < h.getEpoch().getConfVer();
+  }
+
+  private static RegionView heartbeatView(RegionHeartbeatRequest req) {
+    Set<Long> pending = new HashSet<>();
+    req.getPendingPeersList().forEach(p -> pending.add(p.getId()));
+    Set<Long> down = new HashSet<>();
+    req.getDownPeersList().forEach(p -> down.add(p.getId()));
+    return new RegionView(req.getRegion(), req.hasLeader() ? req.getLeader() : null, pending, down,
+        req.getApproximateSize());
   }
 
   /** Whether a heartbeat brings a change PD replicates: range, epoch, peers or (newer) leader. */
@@ -365,32 +453,32 @@ final class PdService {
   }
 
   /** Throws NOT_LEADER unless this member leads; UNAVAILABLE while it has no cluster id yet. */
-  private void requireLeader() {
+  void requireLeader() {
     RaftDriver.GroupInfo info = driver.info(GROUP);
     if (info == null || info.role() != StateType.LEADER) {
       throw notLeader(info == null ? 0 : info.leaderPeer());
     }
-    runtime.onTerm(info.term(), System.currentTimeMillis());
+    onLeading(info, System.currentTimeMillis());
     if (state.clusterId() == 0) {
       throw new PdFailure(PdErrorType.PD_ERROR_UNAVAILABLE,
           "PD member " + memberId + " leads but has not applied the cluster id yet; retry");
     }
   }
 
-  private void requireBootstrapped() {
+  void requireBootstrapped() {
     if (!state.isBootstrapped()) {
       throw new PdFailure(PdErrorType.PD_ERROR_NOT_BOOTSTRAPPED, "the cluster is not bootstrapped");
     }
   }
 
   /** Runs {@code body} on the leader's applied state after a read-index barrier: linearizable. */
-  private <R> CompletableFuture<R> read(Supplier<R> body) {
+  <R> CompletableFuture<R> read(Supplier<R> body) {
     requireLeader();
     return driver.readIndex(GROUP).thenApplyAsync(applied -> body.get(), executor);
   }
 
   /** Proposes {@code cmd}; completes once applied, failing with the state machine's error if any. */
-  private CompletableFuture<ApplyResult> propose(PdCommand cmd) {
+  CompletableFuture<ApplyResult> propose(PdCommand cmd) {
     requireLeader();
     return driver.propose(GROUP, cmd.toByteArray()).thenApplyAsync(r -> {
       ApplyResult a = (ApplyResult) r;
@@ -411,11 +499,11 @@ final class PdService {
         .build());
   }
 
-  private static PdFailure storeNotFound(long storeId) {
+  static PdFailure storeNotFound(long storeId) {
     return new PdFailure(PdErrorType.PD_ERROR_STORE_NOT_FOUND, "no store " + storeId);
   }
 
-  private static PdFailure invalid(String message) {
+  static PdFailure invalid(String message) {
     return new PdFailure(PdErrorType.PD_ERROR_INVALID_ARGUMENT, message);
   }
 
@@ -438,7 +526,7 @@ final class PdService {
     return false;
   }
 
-  private <Q> void serve(RaftTransport t, String method, Parser<Q> parser, Function<PdError, MessageLite> onError,
+  <Q> void serve(RaftTransport t, String method, Parser<Q> parser, Function<PdError, MessageLite> onError,
       Function<Q, CompletableFuture<? extends MessageLite>> handler) {
     t.registerRpc(method, bytes -> {
       CompletableFuture<? extends MessageLite> f;

@@ -24,6 +24,9 @@ sealed interface GroupEvent {
 
   record Unreachable(long peer) implements GroupEvent {}
 
+  /** Asks a leader which peers need a snapshot (see {@link RaftDriver#pendingPeers}). */
+  record PendingPeers(CompletableFuture<java.util.List<Long>> result) implements GroupEvent {}
+
   /** The leader's node looks dead: a hibernated follower starts ticking again. */
   record Wake() implements GroupEvent {}
 }

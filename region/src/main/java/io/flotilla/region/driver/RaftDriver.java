@@ -11,6 +11,7 @@ import io.flotilla.engine.raft.StateType;
 import io.flotilla.region.storage.NodeStorage;
 import io.flotilla.region.storage.RocksRaftStorage;
 import io.flotilla.region.storage.SnapshotProvider;
+import io.flotilla.region.storage.StorageBatch;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -22,7 +23,9 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -72,6 +75,9 @@ public final class RaftDriver implements AutoCloseable {
   private final List<Thread> pollers = new ArrayList<>();
   private final ScheduledExecutorService ticker;
   private final SplittableRandom seeds;
+  /** Snapshots being streamed to other nodes (incremented and decremented by the sending group). */
+  final AtomicInteger sendingSnapshots = new AtomicInteger();
+  private volatile LeaderListener leaderListener;
   private volatile boolean running;
   private volatile Throwable failure;
 
@@ -139,6 +145,17 @@ public final class RaftDriver implements AutoCloseable {
 
   /** Stops and deletes this node's replica of a group (its Raft log and state; not its data). */
   public CompletableFuture<Void> destroyGroup(long groupId) {
+    return destroyGroup(groupId, b -> { });
+  }
+
+  /**
+   * Like {@link #destroyGroup(long)}, with {@code alsoWrite} adding the owner's own cleanup (e.g.
+   * the region's data and a tombstone record) to the same batch as the deletion of the group's
+   * Raft state, so both happen or neither. {@code alsoWrite} runs once no poller owns the group
+   * any more: every write of its last round is in RocksDB. The future completes after the write
+   * (and is completed normally with nothing done if the group is not running here).
+   */
+  public CompletableFuture<Void> destroyGroup(long groupId, Consumer<StorageBatch> alsoWrite) {
     RaftGroup g = groups.remove(groupId);
     if (g == null) {
       return CompletableFuture.completedFuture(null);
@@ -150,8 +167,15 @@ public final class RaftDriver implements AutoCloseable {
       while (!g.scheduled.compareAndSet(false, true)) {
         Thread.onSpinWait();
       }
-      g.failAll(new DroppedException("group " + groupId + " was destroyed on node " + nodeId));
-      storage.destroyGroup(groupId);
+      // NB: entries this replica proposed and appended may still be committed by the others.
+      g.failAll(new DroppedException("group " + groupId + " was destroyed on node " + nodeId),
+          new OutcomeUnknownException("group " + groupId + " was destroyed on node " + nodeId
+              + " with the proposal in its log; other replicas may still commit it"));
+      try (StorageBatch b = storage.newBatch()) {
+        b.destroyGroup(groupId);
+        alsoWrite.accept(b);
+        storage.write(b);
+      }
     });
   }
 
@@ -216,6 +240,51 @@ public final class RaftDriver implements AutoCloseable {
       schedule(g);
     }
     return f;
+  }
+
+  /**
+   * On a leader: the peers whose log ends before the leader's first log entry (they need a
+   * snapshot) or that are being sent one; empty on a follower. Fails with {@link
+   * DroppedException} if the group is not here.
+   */
+  public CompletableFuture<List<Long>> pendingPeers(long groupId) {
+    CompletableFuture<List<Long>> f = new CompletableFuture<>();
+    RaftGroup g = groupOrFail(groupId, f);
+    if (g != null) {
+      g.mailbox.add(new GroupEvent.PendingPeers(f));
+      schedule(g);
+    }
+    return f;
+  }
+
+  /** Snapshots this node's leaders are streaming to other nodes now. */
+  public int sendingSnapshots() {
+    return sendingSnapshots.get();
+  }
+
+  /**
+   * Called on a poller thread each time one of this node's replicas becomes leader (a new term);
+   * it must not block. Replaces the previous listener; null: none.
+   */
+  public void setLeaderListener(LeaderListener listener) {
+    this.leaderListener = listener;
+  }
+
+  /** See {@link #setLeaderListener}. */
+  @FunctionalInterface
+  public interface LeaderListener {
+    void becameLeader(long groupId, long term);
+  }
+
+  void onBecameLeader(long groupId, long term) {
+    LeaderListener l = leaderListener;
+    if (l != null) {
+      try {
+        l.becameLeader(groupId, term);
+      } catch (RuntimeException e) {
+        LOG.warn("leader listener failed for group {} [node={}]: {}", groupId, nodeId, e.toString(), e);
+      }
+    }
   }
 
   public void transferLeader(long groupId, long toPeer) {

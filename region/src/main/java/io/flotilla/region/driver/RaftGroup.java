@@ -13,6 +13,7 @@ import io.flotilla.engine.raft.Ready;
 import io.flotilla.engine.raft.Snapshot;
 import io.flotilla.engine.raft.SnapshotMetadata;
 import io.flotilla.engine.raft.StateType;
+import io.flotilla.engine.raft.tracker.ProgressState;
 import io.flotilla.region.storage.RocksRaftStorage;
 import io.flotilla.region.storage.StorageBatch;
 import java.nio.ByteBuffer;
@@ -66,7 +67,9 @@ final class RaftGroup {
   private volatile ConfState confState;
   private long appliedIndex;
   private final TreeMap<Long, PendingProposal> proposals = new TreeMap<>();
-  private final Map<Long, PendingRead> readsByCtx = new HashMap<>();
+  /** Reads waiting for their ReadIndex round, by its context: one round serves a whole batch. */
+  private final Map<Long, List<PendingRead>> readsByCtx = new HashMap<>();
+  private final List<PendingRead> readBatch = new ArrayList<>();
   private final TreeMap<Long, List<PendingRead>> readsAwaitingApply = new TreeMap<>();
   private long readSeq;
   private final List<Completion> completions = new ArrayList<>();
@@ -98,6 +101,7 @@ final class RaftGroup {
       handle(e);
     }
     flushProposals();
+    flushReads();
     if (hibernating) {
       lastTick = globalTick;
       return;
@@ -140,7 +144,7 @@ final class RaftGroup {
       proposeConfChange(p);
     } else if (e instanceof GroupEvent.Read r) {
       wake();
-      read(r);
+      readBatch.add(new PendingRead(r.result(), r.deadlineNanos()));
     } else if (e instanceof GroupEvent.TransferLeader t) {
       wake();
       raw.transferLeader(t.toPeer());
@@ -153,6 +157,8 @@ final class RaftGroup {
       raw.reportUnreachable(u.peer());
     } else if (e instanceof GroupEvent.Wake) {
       wake();
+    } else if (e instanceof GroupEvent.PendingPeers q) {
+      q.result().complete(pendingPeers());
     } else {
       throw new IllegalStateException("unknown event " + e);
     }
@@ -200,13 +206,24 @@ final class RaftGroup {
     proposals.put(raw.lastIndex(), new PendingProposal(raw.term(), p.result(), p.deadlineNanos()));
   }
 
-  private void read(GroupEvent.Read r) {
+  /**
+   * Asks for ONE read index for every read queued this round (one heartbeat round with ReadIndex,
+   * not one per read): each of them arrived before the request, so the commit index it confirms
+   * is at least the one each read needs to be linearizable.
+   */
+  private void flushReads() {
+    if (readBatch.isEmpty()) {
+      return;
+    }
+    List<PendingRead> reads = new ArrayList<>(readBatch);
+    readBatch.clear();
     long ctx = ++readSeq;
     try {
       raw.readIndex(ByteBuffer.allocate(8).putLong(ctx).array());
-      readsByCtx.put(ctx, new PendingRead(r.result(), r.deadlineNanos()));
+      readsByCtx.put(ctx, reads);
     } catch (ProposalDroppedException ex) {
-      r.result().completeExceptionally(notLeader());
+      NotLeaderException nle = notLeader();
+      reads.forEach(r -> r.result().completeExceptionally(nle));
     }
   }
 
@@ -248,6 +265,7 @@ final class RaftGroup {
           && leaderNode != 0
           && raw.committed() == raw.lastIndex()
           && appliedIndex == raw.committed()
+          && isVoter(raw.lead())
           && readsByCtx.isEmpty()
           && driver.nodeAlive(leaderNode);
     }
@@ -267,6 +285,12 @@ final class RaftGroup {
 
   // ------------------------------------------------------------------ readies
 
+  /** Whether {@code peer} votes in the membership last applied (either half of a joint one). */
+  private boolean isVoter(long peer) {
+    ConfState cs = confState;
+    return cs.voters().contains(peer) || cs.votersOutgoing().contains(peer);
+  }
+
   /** Peers of this group hosted on {@code node}, by the membership last applied. */
   List<Long> peersOn(long node) {
     ConfState cs = confState;
@@ -282,7 +306,30 @@ final class RaftGroup {
   }
 
   void publishInfo() {
+    RaftDriver.GroupInfo before = info;
     info = new RaftDriver.GroupInfo(raw.state(), raw.lead(), raw.term(), appliedIndex);
+    if (info.role() == StateType.LEADER && !destroyed
+        && (before.role() != StateType.LEADER || before.term() != info.term())) {
+      driver.onBecameLeader(id, info.term());
+    }
+  }
+
+  /**
+   * On a leader: the peers whose log ends before this leader's first entry (they need a snapshot)
+   * or that are being sent one. Empty on a follower.
+   */
+  private List<Long> pendingPeers() {
+    if (raw.state() != StateType.LEADER) {
+      return List.of();
+    }
+    long truncated = storage.firstIndex() - 1;
+    List<Long> out = new ArrayList<>();
+    raw.status().progress().forEach((peer, pr) -> {
+      if (peer != raw.id() && (pr.match() < truncated || pr.state() == ProgressState.SNAPSHOT)) {
+        out.add(peer);
+      }
+    });
+    return out;
   }
 
   Ready takeReady() {
@@ -298,7 +345,9 @@ final class RaftGroup {
       if (m.type() == MessageType.SNAPSHOT) {
         long to = m.to();
         driver.counters().snapshotsSent.increment();
+        driver.sendingSnapshots.incrementAndGet();
         driver.bus().sendSnapshot(node, id, m).whenComplete((v, ex) -> {
+          driver.sendingSnapshots.decrementAndGet();
           if (ex != null) {
             LOG.warn("{} snapshot at {} to peer {} on node {} failed: {}", this, m.snapshot().index(), to, node,
                 ex.toString());
@@ -335,10 +384,15 @@ final class RaftGroup {
     for (Entry e : committed) {
       if (e.type() == EntryType.CONF_CHANGE) {
         applyRun(run, wb);
-        ConfState cs = raw.applyConfChange(ConfChange.decode(e.data()));
+        ConfChange cc = ConfChange.decode(e.data());
+        ConfState cs = raw.applyConfChange(cc);
         confState = cs;
         wb.setConfState(id, cs, e.index());
-        completions.add(new Completion(e.index(), e.term(), cs));
+        completions.add(new Completion(e.index(), e.term(), sm.applyConfChange(id, cc, cs, e.index(), wb)));
+        if (raw.state() != StateType.LEADER && raw.lead() != 0 && !isVoter(raw.lead())) {
+          // NB: our leader was removed and will not speak again: tick, time out and elect.
+          wake();
+        }
       } else {
         run.add(e);
       }
@@ -381,9 +435,9 @@ final class RaftGroup {
     }
     completions.clear();
     for (ReadState rs : rd.readStates()) {
-      PendingRead r = readsByCtx.remove(ByteBuffer.wrap(rs.requestCtx()).getLong());
-      if (r != null) {
-        readsAwaitingApply.computeIfAbsent(rs.index(), k -> new ArrayList<>()).add(r);
+      List<PendingRead> reads = readsByCtx.remove(ByteBuffer.wrap(rs.requestCtx()).getLong());
+      if (reads != null) {
+        readsAwaitingApply.computeIfAbsent(rs.index(), k -> new ArrayList<>()).addAll(reads);
       }
     }
     raw.advance(rd);
@@ -431,13 +485,16 @@ final class RaftGroup {
       }
     }
     if (!readsByCtx.isEmpty()) {
-      readsByCtx.values().removeIf(r -> {
-        if (now - r.deadlineNanos() > 0) {
-          r.result().completeExceptionally(new OutcomeUnknownException(
-              "group " + id + ": read not confirmed within " + driver.config().proposalTimeoutMs() + " ms"));
-          return true;
-        }
-        return false;
+      readsByCtx.values().removeIf(reads -> {
+        reads.removeIf(r -> {
+          if (now - r.deadlineNanos() > 0) {
+            r.result().completeExceptionally(new OutcomeUnknownException(
+                "group " + id + ": read not confirmed within " + driver.config().proposalTimeoutMs() + " ms"));
+            return true;
+          }
+          return false;
+        });
+        return reads.isEmpty();
       });
     }
   }
@@ -451,10 +508,20 @@ final class RaftGroup {
 
   /** Fails everything pending: the group is being destroyed or the driver stopped. */
   void failAll(DriverException e) {
-    proposals.values().forEach(p -> p.result().completeExceptionally(e));
+    failAll(e, e);
+  }
+
+  /**
+   * Fails everything pending; proposals already in the log (which other replicas may still
+   * commit) with {@code appended}, everything else with {@code e}.
+   */
+  void failAll(DriverException e, DriverException appended) {
+    proposals.values().forEach(p -> p.result().completeExceptionally(appended));
     proposals.clear();
-    readsByCtx.values().forEach(r -> r.result().completeExceptionally(e));
+    readsByCtx.values().forEach(l -> l.forEach(r -> r.result().completeExceptionally(e)));
     readsByCtx.clear();
+    readBatch.forEach(r -> r.result().completeExceptionally(e));
+    readBatch.clear();
     readsAwaitingApply.values().forEach(l -> l.forEach(r -> r.result().completeExceptionally(e)));
     readsAwaitingApply.clear();
     GroupEvent ev;
@@ -465,6 +532,8 @@ final class RaftGroup {
         p.result().completeExceptionally(e);
       } else if (ev instanceof GroupEvent.Read r) {
         r.result().completeExceptionally(e);
+      } else if (ev instanceof GroupEvent.PendingPeers q) {
+        q.result().completeExceptionally(e);
       }
     }
   }

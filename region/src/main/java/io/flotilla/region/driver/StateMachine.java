@@ -1,5 +1,7 @@
 package io.flotilla.region.driver;
 
+import io.flotilla.engine.raft.ConfChange;
+import io.flotilla.engine.raft.ConfState;
 import io.flotilla.engine.raft.Entry;
 import io.flotilla.region.storage.StorageBatch;
 import java.util.List;
@@ -28,4 +30,17 @@ public interface StateMachine {
 
   /** Replaces the state with a snapshot's; durable changes go into {@code batch}. */
   void restore(long groupId, byte[] data, StorageBatch batch);
+
+  /**
+   * A committed membership change was just applied to the Raft core (entry {@code index}); its
+   * {@link ConfState} {@code after} goes into the same {@code batch}, so whatever the state machine
+   * records about membership (e.g. a region's peers and epoch) changes atomically with it. Called
+   * in log order between the {@link #apply} calls of the entries around it. An invalid change the
+   * core refused arrives too, with {@code after} unchanged.
+   *
+   * @return the result handed to the proposer's future (by default {@code after})
+   */
+  default Object applyConfChange(long groupId, ConfChange change, ConfState after, long index, StorageBatch batch) {
+    return after;
+  }
 }

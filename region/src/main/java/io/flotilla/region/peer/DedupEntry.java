@@ -49,6 +49,51 @@ public record DedupEntry(long floor, NavigableMap<Long, WriteResponse> answers) 
     return new DedupEntry(newFloor, kept);
   }
 
+  /** A mutable copy to apply several writes to, then {@link Builder#build} once. */
+  Builder toBuilder() {
+    return new Builder(floor, answers);
+  }
+
+  /**
+   * The same rules as {@link #with}, applied in place: the apply thread records many writes of one
+   * client in one apply call at O(log n) each, and builds (and writes) the entry once per call
+   * instead of copying and encoding every remembered answer per write. One thread.
+   */
+  static final class Builder {
+    private long floor;
+    private final TreeMap<Long, WriteResponse> answers;
+
+    private Builder(long floor, NavigableMap<Long, WriteResponse> answers) {
+      this.floor = floor;
+      this.answers = new TreeMap<>(answers);
+    }
+
+    WriteResponse answer(long seq) {
+      return answers.get(seq);
+    }
+
+    long floor() {
+      return floor;
+    }
+
+    /** See {@link DedupEntry#with}. */
+    void add(long seq, WriteResponse response, long minPending) {
+      floor = Math.max(floor, minPending == 0 ? seq : Math.min(minPending, seq));
+      while (!answers.isEmpty() && answers.firstKey() < floor) {
+        answers.pollFirstEntry();
+      }
+      answers.put(seq, response);
+      while (answers.size() > MAX_ANSWERS) {
+        answers.pollFirstEntry();
+        floor = answers.firstKey();
+      }
+    }
+
+    DedupEntry build() {
+      return new DedupEntry(floor, answers);
+    }
+  }
+
   public ClientSession toProto() {
     ClientSession.Builder b = ClientSession.newBuilder().setFloor(floor);
     answers.forEach((seq, r) -> b.addAnswers(SessionAnswer.newBuilder().setSeq(seq).setResponse(r)));

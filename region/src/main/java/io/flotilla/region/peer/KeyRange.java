@@ -59,6 +59,35 @@ public final class KeyRange {
         b.getEndKey().toByteArray());
   }
 
+  /**
+   * The parts of {@code [start, end)} that none of {@code others} covers, in key order, each as
+   * {@code {start, end}} (end empty = plus infinity).
+   */
+  public static java.util.List<byte[][]> subtract(byte[] start, byte[] end, java.util.List<Region> others) {
+    java.util.List<Region> sorted = new java.util.ArrayList<>(others);
+    sorted.sort((a, b) -> compare(a.getStartKey().toByteArray(), b.getStartKey().toByteArray()));
+    java.util.List<byte[][]> out = new java.util.ArrayList<>();
+    byte[] cur = start;
+    for (Region o : sorted) {
+      byte[] os = o.getStartKey().toByteArray();
+      byte[] oe = o.getEndKey().toByteArray();
+      if (!overlaps(cur, end, os, oe)) {
+        continue;
+      }
+      if (compare(os, cur) > 0) {
+        out.add(new byte[][] {cur, os});
+      }
+      if (oe.length == 0) {
+        return out;
+      }
+      cur = maxStart(cur, oe);
+    }
+    if (!isEmpty(cur, end)) {
+      out.add(new byte[][] {cur, end});
+    }
+    return out;
+  }
+
   /** The smallest key greater than {@code key}: {@code key ++ 0x00}. */
   public static byte[] successor(byte[] key) {
     return Arrays.copyOf(key, key.length + 1);

@@ -62,12 +62,14 @@ public final class KvStateMachine implements StateMachine {
   private final NodeStorage storage;
   private final RegionSnapshots snapshots;
   private final WriteApplier writes;
+  private final MembershipApplier membership;
 
   public KvStateMachine(RegionHost host, NodeStorage storage, RegionSnapshots snapshots) {
     this.host = host;
     this.storage = storage;
     this.snapshots = snapshots;
     this.writes = new WriteApplier(storage);
+    this.membership = new MembershipApplier(host);
   }
 
   @Override
@@ -75,6 +77,7 @@ public final class KvStateMachine implements StateMachine {
     RegionPeer peer = host.peer(groupId);
     List<Object> results = new ArrayList<>(entries.size());
     WriteOverlay overlay = new WriteOverlay(null);
+    PendingSessions sessions = new PendingSessions();
     for (Entry e : entries) {
       if (e.data().length == 0) {
         results.add(null);
@@ -95,15 +98,23 @@ public final class KvStateMachine implements StateMachine {
         continue;
       }
       switch (cmd.getCmdCase()) {
-        case WRITE -> results.add(applyWrite(peer, cmd, overlay, batch));
-        case ADMIN -> results.add(applyAdmin(peer, cmd, batch));
+        case WRITE -> results.add(applyWrite(peer, cmd, overlay, sessions, batch));
+        case ADMIN -> {
+          // NB: an admin command reads (a split copies) the sessions: they must be current.
+          sessions.save(peer, batch);
+          results.add(applyAdmin(peer, cmd, batch));
+        }
         default -> results.add(null);
       }
+    }
+    if (peer != null) {
+      sessions.save(peer, batch);
     }
     return results;
   }
 
-  private WriteResponse applyWrite(RegionPeer peer, RaftCommand cmd, WriteOverlay overlay, StorageBatch batch) {
+  private WriteResponse applyWrite(RegionPeer peer, RaftCommand cmd, WriteOverlay overlay, PendingSessions sessions,
+      StorageBatch batch) {
     Region region = peer.region();
     if (cmd.getContext().getEpoch().getVersion() != region.getEpoch().getVersion()) {
       return WriteResponse.newBuilder().setError(epochNotMatch(peer, cmd)).build();
@@ -112,7 +123,7 @@ public final class KvStateMachine implements StateMachine {
     long client = req.getClientId();
     long seq = req.getSeq();
     boolean dedup = client != 0 && seq != 0;
-    DedupEntry session = dedup ? peer.dedup.get(client) : null;
+    DedupEntry.Builder session = dedup ? sessions.get(peer, client) : null;
     if (session != null) {
       WriteResponse answered = session.answer(seq);
       if (answered != null) {
@@ -127,9 +138,7 @@ public final class KvStateMachine implements StateMachine {
     }
     WriteResponse resp = writes.apply(peer, req, overlay, batch);
     if (dedup && !resp.hasError()) {
-      DedupEntry entry = (session == null ? DedupEntry.EMPTY : session).with(seq, resp, req.getMinPendingSeq());
-      peer.dedup.put(client, entry);
-      batch.put(Cf.META, RegionRecords.dedupKey(peer.regionId(), client), RegionRecords.encodeDedup(entry));
+      sessions.add(peer, client, seq, resp, req.getMinPendingSeq());
     }
     return resp;
   }
@@ -195,6 +204,13 @@ public final class KvStateMachine implements StateMachine {
     long index = rs.appliedIndex();
     SnapshotMetadata meta = new SnapshotMetadata(rs.confState(), index, rs.term(index));
     return snapshots.build(meta, peer.region(), new HashMap<>(peer.dedup)).encode();
+  }
+
+  /** Membership changes: the region meta follows the conf state in the same batch ({@link MembershipApplier}). */
+  @Override
+  public Object applyConfChange(long groupId, io.flotilla.engine.raft.ConfChange change,
+      io.flotilla.engine.raft.ConfState after, long index, StorageBatch batch) {
+    return membership.apply(groupId, change, after, index, batch);
   }
 
   @Override

@@ -31,4 +31,17 @@ public interface RegionHost {
    * the new region's group; {@code campaign} if this replica led the parent.
    */
   void onSplitWritten(RegionPeer parent, RegionPeer child, boolean campaign);
+
+  /**
+   * A membership change of a region this replica stays in was made durable (applying thread,
+   * after the batch was written): e.g. a leader reports the region to PD at once. Must not block.
+   */
+  void onMembershipChanged(RegionPeer peer);
+
+  /**
+   * A membership change removing this replica was made durable with its TOMBSTONE record
+   * (applying thread, after the batch was written): destroy the group and delete the region's
+   * data. Must not block.
+   */
+  void onPeerRemoved(RegionPeer peer);
 }

@@ -43,6 +43,7 @@ public final class RegionPeer {
   final AtomicLong keysWritten = new AtomicLong();
   /** Apply thread only: the applied region version at which a split was last proposed. */
   volatile long splitProposedAtVersion = -1;
+  private final long createdNanos = System.nanoTime();
 
   public RegionPeer(long regionId, long peerId, State state, Region region, Map<Long, DedupEntry> dedup) {
     this.regionId = regionId;
@@ -72,6 +73,19 @@ public final class RegionPeer {
 
   public boolean initialized() {
     return region != null;
+  }
+
+  /**
+   * This replica is no longer a member (removed by a conf change, or found stale): it stops
+   * serving at once; its record and data follow.
+   */
+  public void markTombstone() {
+    this.state = State.TOMBSTONE;
+  }
+
+  /** {@link System#nanoTime} when this object was made (its replica created or loaded). */
+  public long createdNanos() {
+    return createdNanos;
   }
 
   void setRegion(Region r) {

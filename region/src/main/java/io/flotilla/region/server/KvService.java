@@ -215,11 +215,20 @@ final class KvService {
       if (now == null || now.getEpoch().getVersion() != version) {
         return error.apply(epochNotMatch(c.peer, "region " + c.peer.regionId() + " changed while reading"));
       }
+      T result;
       try {
-        return read.read();
+        result = read.read();
       } catch (RocksDBException e) {
         throw new CompletionException(new IllegalStateException("read failed: " + e.getMessage(), e));
       }
+      // NB: a replica is tombstoned (in memory) before its data is deleted: if the read may have
+      // seen the deletion, this sees the tombstone.
+      if (c.peer.state() != RegionPeer.State.NORMAL) {
+        return error.apply(KvError.newBuilder().setMessage("region " + c.peer.regionId() + " left store "
+            + store.storeId() + " while reading")
+            .setRegionNotFound(RegionNotFound.newBuilder().setRegionId(c.peer.regionId())).build());
+      }
+      return result;
     }, readPool);
   }
 

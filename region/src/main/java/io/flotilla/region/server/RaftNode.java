@@ -37,6 +37,7 @@ public final class RaftNode implements AutoCloseable {
   private final RaftDriver driver;
   private final Map<Long, Long> lastUnreachableReport = new ConcurrentHashMap<>();
   private volatile InboundFilter inboundFilter;
+  private volatile SnapshotAssembler assembler;
 
   /**
    * Sees every inbound Raft message (and every assembled snapshot) before the driver does, e.g. to
@@ -83,7 +84,8 @@ public final class RaftNode implements AutoCloseable {
     RaftDriver driver = new RaftDriver(nodeId, driverConfig, storage, bus, routing, hook);
     RaftNode node = new RaftNode(nodeId, storage, transport, driver);
     try {
-      transport.setSnapshotReceiver(new SnapshotAssembler(node::deliverInbound));
+      node.assembler = new SnapshotAssembler(node::deliverInbound);
+      transport.setSnapshotReceiver(node.assembler);
       InetSocketAddress bound = transport.start(listen, node.handler());
       driver.start();
       LOG.info("raft node {} listening on {} [data={} groups on disk={}]", nodeId, bound,
@@ -140,6 +142,12 @@ public final class RaftNode implements AutoCloseable {
 
   public long nodeId() {
     return nodeId;
+  }
+
+  /** Snapshots being received from other nodes now (first chunk in, not yet complete or aborted). */
+  public int receivingSnapshots() {
+    SnapshotAssembler a = assembler;
+    return a == null ? 0 : a.receiving();
   }
 
   public int port() {

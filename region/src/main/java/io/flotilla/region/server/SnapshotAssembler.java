@@ -6,6 +6,8 @@ import io.flotilla.engine.transport.SnapshotReceiver;
 import io.flotilla.engine.transport.SnapshotSink;
 import java.io.ByteArrayOutputStream;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -23,14 +25,27 @@ final class SnapshotAssembler implements SnapshotReceiver {
   }
 
   private final Delivery delivery;
+  private final AtomicInteger receiving = new AtomicInteger();
 
   SnapshotAssembler(Delivery delivery) {
     this.delivery = delivery;
   }
 
+  /** Snapshots whose first chunk arrived and that are neither complete nor aborted yet. */
+  int receiving() {
+    return receiving.get();
+  }
+
   @Override
   public SnapshotSink begin(long fromNodeId, long groupId, long snapshotId, Message message) {
     ByteArrayOutputStream data = new ByteArrayOutputStream();
+    receiving.incrementAndGet();
+    AtomicBoolean ended = new AtomicBoolean();
+    Runnable end = () -> {
+      if (ended.compareAndSet(false, true)) {
+        receiving.decrementAndGet();
+      }
+    };
     return new SnapshotSink() {
       @Override
       public CompletableFuture<Void> onChunk(byte[] chunk) {
@@ -40,6 +55,7 @@ final class SnapshotAssembler implements SnapshotReceiver {
 
       @Override
       public CompletableFuture<Void> onComplete() {
+        end.run();
         if (message == null || message.snapshot() == null) {
           return CompletableFuture.failedFuture(new IllegalStateException("snapshot without its message"));
         }
@@ -50,6 +66,7 @@ final class SnapshotAssembler implements SnapshotReceiver {
 
       @Override
       public void onAbort(Throwable cause) {
+        end.run();
         LOG.warn("snapshot {} of group {} from node {} aborted after {} bytes: {}", snapshotId, groupId, fromNodeId,
             data.size(), cause.toString());
       }

@@ -53,6 +53,15 @@ import org.slf4j.LoggerFactory;
  * an uninitialized replica whose range overlaps a region this store holds is dropped (the parent
  * has not applied the split yet; the leader retries later), so a late split cannot overwrite it.
  *
+ * <p>Removal and tombstones: a replica removed by a conf change it applies, or found stale (PD
+ * lists its region with a newer conf_ver without it, see {@link StoreTasks}; or a message arrives
+ * for a newer peer id of its region here), stops serving at once, then its group is destroyed
+ * and, in the same batch, the part of its range no other live region here covers is deleted and
+ * the region is recorded TOMBSTONE with its peer id. A message for a tombstoned region addressed
+ * to that peer id or an older one is dropped; one addressed to a newer peer id (the region was
+ * added back here) creates a fresh uninitialized replica. A TOMBSTONE record whose group still
+ * exists at start (a crash between the conf change and the cleanup) is cleaned up before serving.
+ *
  * <p>Threads: {@link #start} and {@link #close} from one owner; the rest from any thread.
  */
 public final class Store implements RegionHost, AutoCloseable {
@@ -65,11 +74,14 @@ public final class Store implements RegionHost, AutoCloseable {
   private final Map<Long, RegionPeer> peers = new ConcurrentHashMap<>();
   /** Peer id to store id, learned from incoming messages (for peers not in a region's meta yet). */
   private final Map<Long, Long> learnedPeers = new ConcurrentHashMap<>();
+  /** Region id to the peer id this store's replica had when it was tombstoned. */
+  private final Map<Long, Long> tombstones = new ConcurrentHashMap<>();
   private final Set<Long> creating = new HashSet<>();
   private final Object regionLock = new Object();
   private final ExecutorService readPool;
   private final ScheduledExecutorService timers;
   private RaftNode node;
+  private StoreTasks tasks;
   private KvStateMachine sm;
   private String address;
   private volatile boolean closed;
@@ -114,20 +126,44 @@ public final class Store implements RegionHost, AutoCloseable {
     snapshots.recover();
     sm = new KvStateMachine(this, node.storage(), snapshots);
     int started = 0;
+    List<RegionRecords.Loaded> unfinished = new ArrayList<>();
     for (RegionRecords.Loaded r : RegionRecords.loadAll(node.storage())) {
+      if (r.state() == RegionPeer.State.TOMBSTONE) {
+        tombstones.put(r.regionId(), r.peerId());
+        if (node.storage().hasGroup(r.regionId())) {
+          unfinished.add(r);
+        }
+        continue;
+      }
       RegionPeer p = new RegionPeer(r.regionId(), r.peerId(), r.state(), r.region(), r.dedup());
       peers.put(r.regionId(), p);
-      if (r.state() == RegionPeer.State.NORMAL) {
-        node.driver().startGroup(r.regionId(), r.peerId(), List.of(), sm);
-        started++;
+      node.driver().startGroup(r.regionId(), r.peerId(), List.of(), sm);
+      started++;
+    }
+    for (RegionRecords.Loaded r : unfinished) {
+      // Tombstoned by a conf change, but the store stopped before its group and data were deleted.
+      try (StorageBatch b = node.storage().newBatch()) {
+        b.destroyGroup(r.regionId());
+        deleteData(b, r.regionId(), r.region());
+        node.storage().write(b);
       }
+      LOG.info("[region={} peer={}] finished deleting a replica tombstoned before the restart", r.regionId(),
+          r.peerId());
     }
     node.setInboundFilter(this::onInbound);
     new KvService(this, config, readPool).register(node.transport());
-    LOG.info("store {} serving on {} [data={} regions={}]", storeId, address, config.dataDir(), started);
+    LOG.info("store {} serving on {} [data={} regions={} tombstones={}]", storeId, address, config.dataDir(), started,
+        tombstones.size());
     StoreBootstrap boot = new StoreBootstrap(this, pd, config, timers);
     boot.start();
-    new StoreTasks(this, pd, config, timers).start();
+    tasks = new StoreTasks(this, pd, config, timers);
+    node.driver().setLeaderListener((groupId, term) -> {
+      RegionPeer p = peers.get(groupId);
+      if (p != null) {
+        tasks.regionHeartbeatSoon(p);
+      }
+    });
+    tasks.start();
   }
 
   // ------------------------------------------------------------------ routing and replicas
@@ -156,10 +192,23 @@ public final class Store implements RegionHost, AutoCloseable {
       if (p.state() == RegionPeer.State.TOMBSTONE) {
         return false;
       }
+      if (m.to() != p.peerId()) {
+        if (m.to() > p.peerId()) {
+          // Peer ids are never reused and a region has one peer per store: the region has a newer
+          // peer here, so this replica was removed while it did not hear of it.
+          gcReplica(p, "a message from peer " + m.from() + " is addressed to a newer peer " + m.to()
+              + " of the region on this store");
+        }
+        return false;
+      }
       if (m.type() == MessageType.SNAPSHOT && !p.initialized() && m.snapshot() != null) {
         return !overlapsOtherRegion(groupId, m.snapshot().data());
       }
       return true;
+    }
+    Long tombstoned = tombstones.get(groupId);
+    if (tombstoned != null && m.to() <= tombstoned) {
+      return false;
     }
     boolean creates = m.type() == MessageType.VOTE || m.type() == MessageType.PRE_VOTE
         || m.type() == MessageType.APP || m.type() == MessageType.HEARTBEAT;
@@ -201,6 +250,7 @@ public final class Store implements RegionHost, AutoCloseable {
       }
       RegionPeer p = new RegionPeer(regionId, peerId, RegionPeer.State.NORMAL, null, Map.of());
       peers.put(regionId, p);
+      tombstones.remove(regionId);
       node.driver().startGroup(regionId, peerId, List.of(), sm);
       LOG.info("{} created uninitialized on store {}: it waits for the leader's snapshot", p, storeId);
       return true;
@@ -213,6 +263,121 @@ public final class Store implements RegionHost, AutoCloseable {
         creating.remove(regionId);
       }
     }
+  }
+
+  // ------------------------------------------------------------------ removal and tombstones
+
+  @Override
+  public void onMembershipChanged(RegionPeer peer) {
+    StoreTasks t = tasks;
+    if (t != null && isLeader(peer.regionId())) {
+      t.regionHeartbeatSoon(peer);
+    }
+  }
+
+  @Override
+  public void onPeerRemoved(RegionPeer peer) {
+    destroyReplica(peer, false);
+  }
+
+  /**
+   * Removes a replica found to be no longer a member of its region (PD lists the region with a
+   * newer conf_ver without this peer, or a newer peer of the region here spoke): it stops serving
+   * at once; its group, data and records go in one batch, leaving a TOMBSTONE record. No-op if the
+   * replica was replaced or is already being removed. Any thread; does not block.
+   */
+  void gcReplica(RegionPeer peer, String why) {
+    if (peer.state() != RegionPeer.State.NORMAL || peers.get(peer.regionId()) != peer || closed) {
+      return;
+    }
+    peer.markTombstone();
+    LOG.info("{} is stale and is removed from store {}: {}", peer, storeId, why);
+    destroyReplica(peer, true);
+  }
+
+  /** Destroys the group and, in the same batch, deletes the data (and writes the tombstone record if asked). */
+  private void destroyReplica(RegionPeer peer, boolean writeRecord) {
+    long id = peer.regionId();
+    java.util.function.Consumer<StorageBatch> cleanup = b -> {
+      if (writeRecord) {
+        b.put(Cf.META, RegionRecords.regionKey(id), RegionRecords.encodeRegion(RegionPeer.State.TOMBSTONE,
+            peer.peerId(), peer.region()));
+        b.deleteRange(Cf.META, RegionRecords.dedupStart(id), RegionRecords.dedupEnd(id));
+      }
+      deleteData(b, id, peer.region());
+    };
+    java.util.concurrent.CompletableFuture<Void> done;
+    if (node.driver().info(id) != null) {
+      done = node.driver().destroyGroup(id, cleanup);
+    } else {
+      done = java.util.concurrent.CompletableFuture.runAsync(() -> {
+        try (StorageBatch b = node.storage().newBatch()) {
+          if (node.storage().hasGroup(id)) {
+            b.destroyGroup(id);
+          }
+          cleanup.accept(b);
+          node.storage().write(b);
+        }
+      });
+    }
+    done.whenComplete((v, ex) -> {
+      if (ex != null) {
+        if (!closed) {
+          LOG.error("{} could not be deleted; the store finishes the job when it restarts: {}", peer, ex.toString(),
+              ex);
+        }
+        return;
+      }
+      tombstones.put(id, peer.peerId());
+      peers.remove(id, peer);
+      LOG.info("{} destroyed on store {}: group, data and de-duplication table deleted, region tombstoned", peer,
+          storeId);
+    });
+  }
+
+  /**
+   * Deletes the data of {@code region}'s range into {@code b}, except what another live region on
+   * this store covers. Call once nothing writes to the region's group any more.
+   */
+  private void deleteData(StorageBatch b, long regionId, Region region) {
+    if (region == null) {
+      return;
+    }
+    List<Region> others = new ArrayList<>();
+    for (RegionPeer o : peers.values()) {
+      if (o.regionId() != regionId && o.state() == RegionPeer.State.NORMAL && o.region() != null) {
+        others.add(o.region());
+      }
+    }
+    for (byte[][] part : KeyRange.subtract(region.getStartKey().toByteArray(), region.getEndKey().toByteArray(),
+        others)) {
+      byte[] end = part[1];
+      if (end.length == 0) {
+        byte[] last = RegionRecords.lastDataKeyFrom(node.storage(), part[0]);
+        if (last == null) {
+          continue;
+        }
+        end = KeyRange.successor(last);
+      }
+      if (!KeyRange.isEmpty(part[0], end)) {
+        b.deleteRange(Cf.DATA, part[0], end);
+      }
+    }
+  }
+
+  /** Sends the region's heartbeat now if this store leads it (tests; PD admin later). */
+  void regionHeartbeatNow(long regionId) {
+    RegionPeer p = peers.get(regionId);
+    StoreTasks t = tasks;
+    if (p != null && t != null) {
+      t.regionHeartbeatSoon(p);
+    }
+  }
+
+  /** The peer id this store's replica of {@code regionId} had when it was tombstoned, or 0. */
+  public long tombstonedPeer(long regionId) {
+    Long t = tombstones.get(regionId);
+    return t == null ? 0 : t;
   }
 
   /** Registers and starts a region created here (bootstrap); its records are already durable. */
@@ -305,6 +470,11 @@ public final class Store implements RegionHost, AutoCloseable {
 
   NodeStorage storage() {
     return node.storage();
+  }
+
+  /** Snapshots being received from other stores now. */
+  public int receivingSnapshots() {
+    return node.receivingSnapshots();
   }
 
   /** The initialized regions this store holds, by id. */

@@ -48,6 +48,13 @@ public final class SplitApplier {
               + e.getConfVer())
           .setEpochNotMatch(EpochNotMatch.newBuilder().addAllCurrentRegions(current))).build();
     }
+    if (io.flotilla.region.peer.Membership.isJoint(region)) {
+      // NB: a new region made now would need the joint conf state, which its peers' roles cannot
+      // say unambiguously; PD retries once the joint configuration is left.
+      return AdminResponse.newBuilder().setError(KvError.newBuilder()
+          .setMessage("region " + region.getId() + " is in a joint configuration; split it after it is left"))
+          .build();
+    }
     byte[] key = req.getSplitKey().toByteArray();
     byte[] start = region.getStartKey().toByteArray();
     if (key.length == 0 || KeyRange.compare(key, start) <= 0 || !KeyRange.contains(region, key)) {

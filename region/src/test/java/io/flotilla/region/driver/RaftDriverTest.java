@@ -64,6 +64,29 @@ class RaftDriverTest {
     }
   }
 
+  @Test
+  void readsQueuedTogetherShareOneReadIndexAndSeeEveryAcknowledgedWrite() throws Exception {
+    try (DriverCluster c = new DriverCluster(dir, 3, fast(), 3)) {
+      c.startGroups(1);
+      await().atMost(Duration.ofSeconds(20)).until(() -> c.leaderOf(1) != 0);
+      RaftDriver leader = c.drivers.get(c.leaderOf(1));
+      for (int round = 0; round < 5; round++) {
+        long before = leader.info(1).applied();
+        leader.propose(1, new byte[] {(byte) round}).get(10, TimeUnit.SECONDS);
+        await().atMost(Duration.ofSeconds(10)).until(() -> leader.info(1).applied() > before);
+        long written = leader.info(1).applied();
+        List<CompletableFuture<Long>> reads = new ArrayList<>();
+        for (int i = 0; i < 200; i++) {
+          reads.add(leader.readIndex(1));
+        }
+        for (CompletableFuture<Long> r : reads) {
+          // Linearizable: each read waits until everything acknowledged before it is applied.
+          assertThat(r.get(10, TimeUnit.SECONDS)).isGreaterThanOrEqualTo(written);
+        }
+      }
+    }
+  }
+
   private static int leaders(DriverCluster c, int groups) {
     int n = 0;
     for (long g = 1; g <= groups; g++) {

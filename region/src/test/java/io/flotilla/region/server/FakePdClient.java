@@ -34,6 +34,29 @@ final class FakePdClient implements PdClient {
   final List<StoreStats> storeHeartbeats = new CopyOnWriteArrayList<>();
   volatile boolean bootstrapped;
   volatile boolean unreachable;
+  /** Operator steps per region, answered to its heartbeats in order (see {@link #queueStep}). */
+  final Map<Long, java.util.concurrent.ConcurrentLinkedDeque<QueuedStep>> steps = new ConcurrentHashMap<>();
+  private final AtomicLong operatorIds = new AtomicLong(1000);
+
+  /** A step PD answers every heartbeat of its region with until a heartbeat shows it is {@code done}. */
+  record QueuedStep(RegionHeartbeatResponse response, java.util.function.Predicate<RegionHeartbeatRequest> done) {}
+
+  /**
+   * Queues a step for {@code regionId} (like one step of a PD operator): heartbeats of the region
+   * are answered with it until one satisfies {@code done}; then the next queued step is answered.
+   */
+  void queueStep(long regionId, RegionHeartbeatResponse.Builder step,
+      java.util.function.Predicate<RegionHeartbeatRequest> done) {
+    RegionHeartbeatResponse r = step.setRegionId(regionId).setOperatorId(operatorIds.incrementAndGet()).build();
+    steps.computeIfAbsent(regionId, k -> new java.util.concurrent.ConcurrentLinkedDeque<>())
+        .add(new QueuedStep(r, done));
+  }
+
+  /** Whether every queued step of the region was seen done. */
+  boolean stepsDone(long regionId) {
+    var q = steps.get(regionId);
+    return q == null || q.isEmpty();
+  }
 
   private <T> CompletableFuture<T> ok(T v) {
     if (unreachable) {
@@ -113,10 +136,23 @@ final class FakePdClient implements PdClient {
 
   @Override
   public CompletableFuture<RegionHeartbeatResponse> regionHeartbeat(RegionHeartbeatRequest request) {
-    if (!unreachable) {
-      regionHeartbeats.add(request);
-      regions.merge(request.getRegion().getId(), request.getRegion(),
-          (old, neu) -> neu.getEpoch().getVersion() >= old.getEpoch().getVersion() ? neu : old);
+    if (unreachable) {
+      return ok(null);
+    }
+    regionHeartbeats.add(request);
+    regions.merge(request.getRegion().getId(), request.getRegion(),
+        (old, neu) -> neu.getEpoch().getVersion() > old.getEpoch().getVersion()
+            || (neu.getEpoch().getVersion() == old.getEpoch().getVersion()
+                && neu.getEpoch().getConfVer() >= old.getEpoch().getConfVer()) ? neu : old);
+    var q = steps.get(request.getRegion().getId());
+    synchronized (this) {
+      while (q != null && !q.isEmpty() && q.peek().done().test(request)) {
+        q.poll();
+      }
+      QueuedStep head = q == null ? null : q.peek();
+      if (head != null) {
+        return ok(head.response());
+      }
     }
     return ok(RegionHeartbeatResponse.newBuilder().setRegionId(request.getRegion().getId()).build());
   }

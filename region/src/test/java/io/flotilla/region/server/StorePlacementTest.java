@@ -1,0 +1,361 @@
+package io.flotilla.region.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.google.protobuf.ByteString;
+import io.flotilla.engine.proto.AdminRequest;
+import io.flotilla.engine.proto.AdminResponse;
+import io.flotilla.engine.proto.ChangePeers;
+import io.flotilla.engine.proto.Peer;
+import io.flotilla.engine.proto.PeerChange;
+import io.flotilla.engine.proto.PeerChangeType;
+import io.flotilla.engine.proto.PeerRole;
+import io.flotilla.engine.proto.RaftCommand;
+import io.flotilla.engine.proto.Region;
+import io.flotilla.engine.proto.RegionEpoch;
+import io.flotilla.engine.proto.RegionHeartbeatRequest;
+import io.flotilla.engine.proto.RegionHeartbeatResponse;
+import io.flotilla.engine.proto.RequestContext;
+import io.flotilla.engine.proto.SplitRegionStep;
+import io.flotilla.engine.proto.SplitRequest;
+import io.flotilla.engine.proto.TransferLeaderStep;
+import io.flotilla.engine.raft.Message;
+import io.flotilla.engine.raft.MessageType;
+import io.flotilla.engine.raft.StateType;
+import io.flotilla.region.driver.RaftDriver;
+import io.flotilla.region.peer.Membership;
+import io.flotilla.region.peer.RegionPeer;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Stores carrying out PD's operator steps (membership changes, leader transfer, split) over real
+ * Netty and RocksDB, with the fake PD answering region heartbeats with queued steps.
+ */
+class StorePlacementTest {
+  @TempDir Path dir;
+  private StoreCluster cluster;
+
+  @AfterEach
+  void tearDown() {
+    if (cluster != null) {
+      cluster.close();
+    }
+  }
+
+  // ------------------------------------------------------------------ move a replica
+
+  @Test
+  void aReplicaMovesFromStore3ToStore4ByLearnerSnapshotAndJointSwapUnderWrites() throws Exception {
+    cluster = new StoreCluster(dir, 4, cfg -> cfg);
+    StoreCluster c = cluster;
+    Region region = firstRegionOnStores(c, 1, 2, 3);
+    long rid = region.getId();
+    long oldPeer = peerOnStore(region, c.stores.get(3).storeId()).getId();
+    long newPeer = c.pd.nextId.getAndIncrement();
+    long store4 = c.stores.get(4).storeId();
+
+    // The leader is the replica that moves away: it leads through the joint configuration and
+    // steps down when the joint configuration is left.
+    Store firstLeader = c.leaderOf(rid);
+    if (firstLeader != c.stores.get(3)) {
+      firstLeader.driver().transferLeader(rid, oldPeer);
+      await().atMost(10, TimeUnit.SECONDS).until(() -> c.stores.get(3).isLeader(rid));
+    }
+
+    Map<String, String> acked = new ConcurrentHashMap<>();
+    AtomicBoolean stop = new AtomicBoolean();
+    AtomicReference<Throwable> writerFailed = new AtomicReference<>();
+    Thread writer = new Thread(() -> {
+      try {
+        for (int i = 0; !stop.get(); i++) {
+          String k = String.format("k-%05d", i);
+          try {
+            if (c.put(k, "v" + i).getSucceeded()) {
+              acked.put(k, "v" + i);
+            }
+          } catch (AssertionError outcomeUnknown) {
+            // The RPC failed (e.g. OutcomeUnknown while the leader left): not acknowledged.
+          }
+        }
+      } catch (Throwable t) {
+        writerFailed.set(t);
+      }
+    }, "test-writer");
+    writer.start();
+    await().atMost(10, TimeUnit.SECONDS).until(() -> acked.size() >= 20);
+
+    // Step 1: a learner on store 4, caught up by a snapshot (PD waits until it is not pending).
+    c.pd.queueStep(rid, RegionHeartbeatResponse.newBuilder().setChangePeers(ChangePeers.newBuilder()
+        .addChanges(change(PeerChangeType.PEER_CHANGE_ADD_LEARNER, newPeer, store4))),
+        hb -> hasRole(hb.getRegion(), newPeer, PeerRole.PEER_ROLE_LEARNER) && !pending(hb, newPeer));
+    await().atMost(20, TimeUnit.SECONDS).until(() -> c.pd.stepsDone(rid));
+    Region afterLearner = sameMetaOnReplicas(c, rid, 1, 2, 3, 4);
+    assertThat(afterLearner.getEpoch().getConfVer()).isEqualTo(region.getEpoch().getConfVer() + 1);
+    assertThat(c.stores.get(4).driver().counters().snapshotsApplied()).isPositive();
+    assertThat(c.stores.get(4).peer(rid).peerId()).isEqualTo(newPeer);
+
+    // Step 2: joint swap (promote the learner, remove the old voter), left automatically.
+    c.pd.queueStep(rid, RegionHeartbeatResponse.newBuilder().setChangePeers(ChangePeers.newBuilder()
+        .addChanges(change(PeerChangeType.PEER_CHANGE_ADD_VOTER, newPeer, store4))
+        .addChanges(change(PeerChangeType.PEER_CHANGE_REMOVE, oldPeer, c.stores.get(3).storeId()))),
+        hb -> Membership.peer(hb.getRegion(), oldPeer) == null || Membership.isJoint(hb.getRegion()));
+    // Step 3: leave the joint configuration (a no-op once the core auto-left it).
+    c.pd.queueStep(rid, RegionHeartbeatResponse.newBuilder().setChangePeers(ChangePeers.newBuilder()
+        .setLeaveJoint(true)),
+        hb -> !Membership.isJoint(hb.getRegion()) && Membership.peer(hb.getRegion(), oldPeer) == null);
+    await().atMost(20, TimeUnit.SECONDS).until(() -> c.pd.stepsDone(rid));
+
+    Region moved = sameMetaOnReplicas(c, rid, 1, 2, 4);
+    assertThat(moved.getPeersList()).extracting(Peer::getStoreId)
+        .containsExactlyInAnyOrder(c.stores.get(1).storeId(), c.stores.get(2).storeId(), store4);
+    assertThat(moved.getPeersList()).allMatch(p -> p.getRole() == PeerRole.PEER_ROLE_VOTER);
+    // add learner +1, joint (2 changes) +2, leave +1
+    assertThat(moved.getEpoch().getConfVer()).isEqualTo(region.getEpoch().getConfVer() + 4);
+
+    // Store 3: tombstoned with its peer id, group gone, no data of the range left.
+    Store s3 = c.stores.get(3);
+    await().atMost(15, TimeUnit.SECONDS).until(() -> s3.tombstonedPeer(rid) == oldPeer);
+    assertThat(s3.peer(rid)).isNull();
+    assertThat(s3.regions()).isEmpty();
+    assertThat(s3.driver().info(rid)).isNull();
+    assertThat(s3.node().storage().hasGroup(rid)).isFalse();
+    assertThat(StoreTest.dataKeys(s3)).isEmpty();
+
+    stop.set(true);
+    writer.join(30_000);
+    assertThat(writerFailed.get()).isNull();
+    assertThat(acked.size()).isGreaterThan(20);
+    for (Map.Entry<String, String> e : acked.entrySet()) {
+      assertThat(c.get(e.getKey()).getValue().toStringUtf8()).as(e.getKey()).isEqualTo(e.getValue());
+    }
+    // Store 4 holds everything acknowledged.
+    await().atMost(10, TimeUnit.SECONDS).until(() -> StoreTest.dataKeys(c.stores.get(4)).containsAll(acked.keySet()));
+
+    // An admin command with the conf_ver from before the move gets EpochNotMatch.
+    Store leader = c.leaderOf(rid);
+    RegionEpoch stale = moved.getEpoch().toBuilder().setConfVer(region.getEpoch().getConfVer()).build();
+    Object res = leader.driver().propose(rid, RaftCommand.newBuilder()
+        .setContext(RequestContext.newBuilder().setRegionId(rid).setEpoch(stale))
+        .setAdmin(AdminRequest.newBuilder().setSplit(SplitRequest.newBuilder()
+            .setSplitKey(ByteString.copyFromUtf8("k-00010")).setNewRegionId(c.pd.nextId.getAndIncrement())
+            .addNewPeerIds(1001).addNewPeerIds(1002).addNewPeerIds(1003)))
+        .build().toByteArray()).get(10, TimeUnit.SECONDS);
+    assertThat(((AdminResponse) res).getError().hasEpochNotMatch()).isTrue();
+
+    // Store heartbeats carry counts and sizes.
+    await().atMost(10, TimeUnit.SECONDS).until(() -> c.pd.storeHeartbeats.stream().anyMatch(
+        h -> h.getStoreId() == store4 && h.getRegionCount() == 1 && h.getUsedBytes() > 0 && h.getCapacityBytes() > 0));
+
+    // The meta survives a restart of every remaining replica's store.
+    c.stop(1);
+    c.start(1);
+    c.stop(4);
+    Store back4 = c.start(4);
+    assertThat(back4.peer(rid).region()).isEqualTo(moved);
+    assertThat(sameMetaOnReplicas(c, rid, 1, 2, 4)).isEqualTo(moved);
+    assertThat(c.get("k-00000").getValue().toStringUtf8()).isEqualTo("v0");
+  }
+
+  // ------------------------------------------------------------------ removed while down
+
+  @Test
+  void aPeerRemovedWhileItsStoreWasDownIsCollectedAfterRestartAndNeverCampaigns() {
+    cluster = new StoreCluster(dir, 4, cfg -> cfg);
+    StoreCluster c = cluster;
+    Region region = firstRegionOnStores(c, 1, 2, 3);
+    long rid = region.getId();
+    for (int i = 0; i < 10; i++) {
+      assertThat(c.put("key-" + i, "v").getSucceeded()).isTrue();
+    }
+    await().atMost(10, TimeUnit.SECONDS).until(() -> StoreTest.dataKeys(c.stores.get(3)).size() == 10);
+    long store3 = c.stores.get(3).storeId();
+    long oldPeer = peerOnStore(region, store3).getId();
+    long newPeer = c.pd.nextId.getAndIncrement();
+    long store4 = c.stores.get(4).storeId();
+    c.stop(3);
+
+    c.pd.queueStep(rid, RegionHeartbeatResponse.newBuilder().setChangePeers(ChangePeers.newBuilder()
+        .addChanges(change(PeerChangeType.PEER_CHANGE_ADD_LEARNER, newPeer, store4))),
+        hb -> hasRole(hb.getRegion(), newPeer, PeerRole.PEER_ROLE_LEARNER) && !pending(hb, newPeer));
+    c.pd.queueStep(rid, RegionHeartbeatResponse.newBuilder().setChangePeers(ChangePeers.newBuilder()
+        .addChanges(change(PeerChangeType.PEER_CHANGE_ADD_VOTER, newPeer, store4))
+        .addChanges(change(PeerChangeType.PEER_CHANGE_REMOVE, oldPeer, store3))),
+        hb -> !Membership.isJoint(hb.getRegion()) && Membership.peer(hb.getRegion(), oldPeer) == null);
+    await().atMost(20, TimeUnit.SECONDS).until(() -> c.pd.stepsDone(rid));
+    Region moved = sameMetaOnReplicas(c, rid, 1, 2, 4);
+    await().atMost(10, TimeUnit.SECONDS).until(() -> c.pd.regions.get(rid).equals(moved));
+    Store leader = c.leaderOf(rid);
+    long term = leader.driver().info(rid).term();
+
+    Store s3 = c.start(3);
+    List<StateType> roles = new ArrayList<>();
+    await().atMost(15, TimeUnit.SECONDS).pollInterval(Duration.ofMillis(5)).until(() -> {
+      RaftDriver.GroupInfo info = s3.driver().info(rid);
+      if (info != null) {
+        roles.add(info.role());
+      }
+      return s3.tombstonedPeer(rid) == oldPeer;
+    });
+    assertThat(roles).doesNotContain(StateType.LEADER, StateType.CANDIDATE);
+    assertThat(s3.peer(rid)).isNull();
+    assertThat(s3.node().storage().hasGroup(rid)).isFalse();
+    assertThat(StoreTest.dataKeys(s3)).isEmpty();
+    // The live replicas never saw an election caused by it.
+    assertThat(c.leaderOf(rid).driver().info(rid).term()).isEqualTo(term);
+
+    // A message for the tombstoned peer (or an older one) is dropped; one for a newer peer id of
+    // the region creates a fresh uninitialized replica.
+    long leaderStore = c.leaderOf(rid).storeId();
+    long leaderPeer = c.leaderOf(rid).peer(rid).peerId();
+    s3.node().deliverInbound(leaderStore, rid, heartbeat(leaderPeer, oldPeer, term));
+    s3.node().deliverInbound(leaderStore, rid, heartbeat(leaderPeer, oldPeer - 1, term));
+    assertThat(s3.peer(rid)).isNull();
+    long readded = c.pd.nextId.getAndIncrement();
+    s3.node().deliverInbound(leaderStore, rid, heartbeat(leaderPeer, readded, term));
+    RegionPeer fresh = s3.peer(rid);
+    assertThat(fresh).isNotNull();
+    assertThat(fresh.peerId()).isEqualTo(readded);
+    assertThat(fresh.initialized()).isFalse();
+    assertThat(s3.tombstonedPeer(rid)).isZero();
+  }
+
+  // ------------------------------------------------------------------ leader transfer and split
+
+  @Test
+  void aTransferLeaderStepMovesLeadershipAndTheNewLeaderReportsAtOnce() {
+    // Heartbeats every 60 s: only the new leader's immediate heartbeat can tell PD in time.
+    cluster = new StoreCluster(dir, 3, cfg -> cfg.withHeartbeats(Duration.ofSeconds(60), Duration.ofSeconds(60)));
+    StoreCluster c = cluster;
+    Region region = firstRegionOnStores(c, 1, 2, 3);
+    long rid = region.getId();
+    Store leader = c.leaderOf(rid);
+    Store target = c.stores.values().stream().filter(s -> s != leader).findFirst().orElseThrow();
+    Peer to = peerOnStore(region, target.storeId());
+    // The bootstrapping leader reported at once too.
+    await().atMost(10, TimeUnit.SECONDS).until(() -> heartbeatFrom(c, rid, leader.storeId()));
+    c.pd.queueStep(rid, RegionHeartbeatResponse.newBuilder().setTransferLeader(TransferLeaderStep.newBuilder()
+        .setPeer(to)), hb -> hb.getLeader().getId() == to.getId());
+    // Trigger one heartbeat of the current leader (as the periodic one would).
+    leader.peer(rid).takeWritten();
+    c.pd.regionHeartbeats.clear();
+    leaderTasksHeartbeat(leader, rid);
+    await().atMost(10, TimeUnit.SECONDS).until(() -> target.isLeader(rid));
+    await().atMost(5, TimeUnit.SECONDS).until(() -> heartbeatFrom(c, rid, target.storeId()) && c.pd.stepsDone(rid));
+  }
+
+  @Test
+  void aSplitStepSplitsAtTheGivenKeyOnEveryReplica() {
+    cluster = new StoreCluster(dir, 3, cfg -> cfg);
+    StoreCluster c = cluster;
+    Region region = firstRegionOnStores(c, 1, 2, 3);
+    long rid = region.getId();
+    for (int i = 0; i < 20; i++) {
+      assertThat(c.put(String.format("key-%03d", i), "v").getSucceeded()).isTrue();
+    }
+    ByteString at = ByteString.copyFromUtf8("key-007");
+    c.pd.queueStep(rid, RegionHeartbeatResponse.newBuilder().setSplitRegion(SplitRegionStep.newBuilder()
+        .setSplitKey(at)), hb -> hb.getRegion().getEndKey().equals(at));
+    await().atMost(15, TimeUnit.SECONDS).until(() -> c.pd.stepsDone(rid) && c.stores.values().stream()
+        .allMatch(s -> s.regions().size() == 2));
+    for (Store s : c.stores.values()) {
+      List<Region> rs = s.regions();
+      Region left = rs.stream().filter(r -> r.getId() == rid).findFirst().orElseThrow();
+      Region right = rs.stream().filter(r -> r.getId() != rid).findFirst().orElseThrow();
+      assertThat(left.getEndKey()).isEqualTo(at);
+      assertThat(right.getStartKey()).isEqualTo(at);
+      assertThat(left.getEpoch().getVersion()).isEqualTo(region.getEpoch().getVersion() + 1);
+    }
+    assertThat(c.pd.splitReports).anyMatch(r -> r[0].getEndKey().equals(at));
+    assertThat(c.get("key-007").getValue().toStringUtf8()).isEqualTo("v");
+    assertThat(c.get("key-006").getValue().toStringUtf8()).isEqualTo("v");
+  }
+
+  @Test
+  void snapshotsBeingReceivedAreCountedUntilCompleteOrAborted() {
+    SnapshotAssembler a = new SnapshotAssembler((from, group, m) -> { });
+    var first = a.begin(1, 7, 1, null);
+    var second = a.begin(1, 8, 2, null);
+    assertThat(a.receiving()).isEqualTo(2);
+    first.onComplete();
+    first.onAbort(new RuntimeException("late abort after complete"));
+    assertThat(a.receiving()).isEqualTo(1);
+    second.onAbort(new RuntimeException("lane closed"));
+    assertThat(a.receiving()).isZero();
+  }
+
+  // ------------------------------------------------------------------ helpers
+
+  private static PeerChange change(PeerChangeType type, long peerId, long storeId) {
+    return PeerChange.newBuilder().setType(type).setPeer(Peer.newBuilder().setId(peerId).setStoreId(storeId)).build();
+  }
+
+  private static boolean hasRole(Region r, long peerId, PeerRole role) {
+    Peer p = Membership.peer(r, peerId);
+    return p != null && p.getRole() == role;
+  }
+
+  private static boolean pending(RegionHeartbeatRequest hb, long peerId) {
+    return hb.getPendingPeersList().stream().anyMatch(p -> p.getId() == peerId);
+  }
+
+  private static Peer peerOnStore(Region r, long storeId) {
+    return r.getPeersList().stream().filter(p -> p.getStoreId() == storeId).findFirst().orElseThrow();
+  }
+
+  private static Message heartbeat(long from, long to, long term) {
+    return Message.builder(MessageType.HEARTBEAT).from(from).to(to).term(term).build();
+  }
+
+  private static boolean heartbeatFrom(StoreCluster c, long rid, long storeId) {
+    return c.pd.regionHeartbeats.stream()
+        .anyMatch(hb -> hb.getRegion().getId() == rid && hb.getLeader().getStoreId() == storeId);
+  }
+
+  private static void leaderTasksHeartbeat(Store leader, long rid) {
+    leader.regionHeartbeatNow(rid);
+  }
+
+  /** Waits for the first region to be initialized on the given stores (by index) and led. */
+  private static Region firstRegionOnStores(StoreCluster c, int... idx) {
+    await().atMost(20, TimeUnit.SECONDS).until(() -> {
+      for (int i : idx) {
+        if (c.stores.get(i).regions().size() != 1) {
+          return false;
+        }
+      }
+      return c.leaderForNow(new byte[0]) != null;
+    });
+    return c.stores.get(idx[0]).regions().get(0);
+  }
+
+  /** Waits until the region's meta is the same on the given stores and returns it. */
+  private static Region sameMetaOnReplicas(StoreCluster c, long rid, int... idx) {
+    AtomicReference<Region> seen = new AtomicReference<>();
+    await().atMost(15, TimeUnit.SECONDS).until(() -> {
+      Region first = null;
+      for (int i : idx) {
+        RegionPeer p = c.stores.get(i).peer(rid);
+        Region r = p == null ? null : p.region();
+        if (r == null || (first != null && !first.equals(r))) {
+          return false;
+        }
+        first = r;
+      }
+      seen.set(first);
+      return true;
+    });
+    return seen.get();
+  }
+}

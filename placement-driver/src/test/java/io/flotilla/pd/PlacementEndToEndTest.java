@@ -144,12 +144,21 @@ class PlacementEndToEndTest {
   @Test
   void aNewStoreGetsItsShareOfRegionsAndLeadersWhileWritesGoOn() throws Exception {
     try (LocalCluster cluster = start(3, 400); KvClient kv = cluster.newClient(); RemotePdClient pd = pd(cluster)) {
-      load(kv, 30_000);
+      load(kv, 24_000);
       int regionCount = await().atMost(Duration.ofSeconds(60)).until(() -> regions(pd).size(), n -> n >= 64);
       long t0;
+      long bytesBefore;
+      double writesPerSecBefore;
+      double writesPerSecDuring;
       Writer w = new Writer(kv, "w-");
       try {
         await().atMost(Duration.ofSeconds(20)).until(() -> w.acked.size() >= 100);
+        long a0 = w.acked.size();
+        long s0 = System.nanoTime();
+        Thread.sleep(5_000); // a measurement window for the write rate before the move, not a wait for a condition
+        writesPerSecBefore = (w.acked.size() - a0) * 1e9 / (System.nanoTime() - s0);
+        bytesBefore = snapshotBytes(cluster);
+        long a1 = w.acked.size();
         t0 = System.nanoTime();
         Store added = cluster.addStore();
         long newStore = added.storeId();
@@ -170,14 +179,25 @@ class PlacementEndToEndTest {
               .isLessThanOrEqualTo((int) Math.max(2, 0.1 * leadersPerStore.getAverage()));
           assertThat(settled(regions(pd), 3)).isTrue();
         });
+        writesPerSecDuring = (w.acked.size() - a1) * 1e9 / (System.nanoTime() - t0);
       } finally {
         w.close();
       }
       w.check(kv, "w-");
       long ms = (System.nanoTime() - t0) / 1_000_000;
-      System.out.printf("scale out: %d regions spread over 4 stores (regions and leaders within tolerance) "
-          + "in %d ms%n", regionCount, ms);
+      long moved = snapshotBytes(cluster) - bytesBefore;
+      System.out.printf("scale out: %d regions spread over 4 stores (regions and leaders within tolerance) in %d ms; "
+          + "%,d snapshot bytes moved; one writer: %.0f writes/s before, %.0f writes/s during the move%n",
+          regionCount, ms, moved, writesPerSecBefore, writesPerSecDuring);
     }
+  }
+
+  private static long snapshotBytes(LocalCluster cluster) {
+    long sum = 0;
+    for (long id : cluster.storeIds()) {
+      sum += cluster.storeById(id).node().transport().metrics().snapshotBytesSent();
+    }
+    return sum;
   }
 
   @Test

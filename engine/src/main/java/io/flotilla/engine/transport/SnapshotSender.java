@@ -137,6 +137,7 @@ final class SnapshotSender implements AutoCloseable {
       }
       lane.write(Frames.frame().setSnapshotChunk(chunk).build());
       metrics.snapshotChunksSent.increment();
+      metrics.snapshotBytesSent.add(current.length);
       if (last) {
         return true;
       }

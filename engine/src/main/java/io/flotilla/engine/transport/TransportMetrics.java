@@ -25,6 +25,7 @@ public final class TransportMetrics {
   final LongAdder rpcTimeouts = new LongAdder();
   final LongAdder rpcRequestsServed = new LongAdder();
   final LongAdder snapshotChunksSent = new LongAdder();
+  final LongAdder snapshotBytesSent = new LongAdder();
   final LongAdder snapshotChunksReceived = new LongAdder();
   final LongAdder snapshotChecksumFailures = new LongAdder();
 
@@ -100,6 +101,11 @@ public final class TransportMetrics {
 
   public long snapshotChunksSent() {
     return snapshotChunksSent.sum();
+  }
+
+  /** Snapshot data bytes this node sent (chunk payloads). */
+  public long snapshotBytesSent() {
+    return snapshotBytesSent.sum();
   }
 
   public long snapshotChunksReceived() {

@@ -37,26 +37,50 @@ public final class LocalCluster implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(LocalCluster.class);
 
   private final Builder settings;
-  private final PdServer pd;
+  /** PD members by member id; a stopped one is absent. */
+  private final java.util.TreeMap<Long, PdServer> pds = new java.util.TreeMap<>();
+  private final java.util.TreeMap<Long, String> pdAddresses = new java.util.TreeMap<>();
   private final List<Store> stores = new ArrayList<>();
   private final List<PdClient> storePdClients = new ArrayList<>();
 
-  private LocalCluster(Builder settings, PdServer pd) {
+  private LocalCluster(Builder settings) {
     this.settings = settings;
-    this.pd = pd;
   }
 
   public static Builder builder(Path dir) {
     return new Builder(dir);
   }
 
-  /** The PD address clients and stores use, {@code host:port}. */
+  /** The PD address clients and stores use: {@code host:port}, comma-separated with several members. */
   public String pdAddress() {
-    return pd.address();
+    return String.join(",", pdAddresses.values());
   }
 
+  private List<InetSocketAddress> pdSocketAddresses() {
+    List<InetSocketAddress> out = new ArrayList<>();
+    for (String a : pdAddresses.values()) {
+      out.add(HostPort.parse(a, false));
+    }
+    return out;
+  }
+
+  /** The first running PD member. */
   public PdServer pd() {
-    return pd;
+    return pds.firstEntry().getValue();
+  }
+
+  /** The running PD members by member id. */
+  public java.util.Map<Long, PdServer> pdMembers() {
+    return java.util.Collections.unmodifiableMap(pds);
+  }
+
+  /** Stops PD member {@code memberId} (a clean shutdown). */
+  public void stopPd(long memberId) {
+    PdServer p = pds.remove(memberId);
+    if (p != null) {
+      p.close();
+      LOG.info("local cluster: PD member {} stopped", memberId);
+    }
   }
 
   /** Store {@code i}, 1-based; null while it is stopped. */
@@ -110,12 +134,12 @@ public final class LocalCluster implements AutoCloseable {
 
   /** A new router client with adjusted settings (the caller closes it). */
   public KvClient newClient(UnaryOperator<RouterConfig> adjust) {
-    return KvClient.connect(adjust.apply(RouterConfig.defaults(List.of(HostPort.parse(pdAddress(), false)))));
+    return KvClient.connect(adjust.apply(RouterConfig.defaults(pdSocketAddresses())));
   }
 
   /** A new PD client for this cluster (the caller closes it). */
   public PdClient newPdClient() {
-    return new RemotePdClient(List.of(pdAddress()));
+    return new RemotePdClient(new ArrayList<>(pdAddresses.values()));
   }
 
   /** Stops store {@code i} (1-based), as a clean shutdown. */
@@ -156,7 +180,7 @@ public final class LocalCluster implements AutoCloseable {
         .withListen(new InetSocketAddress("127.0.0.1", port))
         .withBootstrapReplicas(Math.min(3, settings.stores));
     config = settings.storeConfig.apply(config);
-    PdClient client = new RemotePdClient(List.of(pdAddress()));
+    PdClient client = new RemotePdClient(new ArrayList<>(pdAddresses.values()));
     try {
       Store s = Store.start(config, client);
       if (storePdClients.size() < i) {
@@ -180,7 +204,9 @@ public final class LocalCluster implements AutoCloseable {
         LOG.warn("local cluster: store {} did not stop cleanly: {}", i, e.toString());
       }
     }
-    pd.close();
+    for (long id : new ArrayList<>(pds.keySet())) {
+      stopPd(id);
+    }
     LOG.info("local cluster stopped [dir={}]", settings.dir);
   }
 
@@ -189,6 +215,7 @@ public final class LocalCluster implements AutoCloseable {
     private final Path dir;
     private int stores = 3;
     private int pdPort;
+    private int pdMembers = 1;
     private int storeBasePort;
     private UnaryOperator<StoreConfig> storeConfig = UnaryOperator.identity();
     private UnaryOperator<PdConfig> pdConfig = UnaryOperator.identity();
@@ -203,6 +230,18 @@ public final class LocalCluster implements AutoCloseable {
         throw new IllegalArgumentException("stores: must be in [1, 64], got " + n);
       }
       this.stores = n;
+      return this;
+    }
+
+    /**
+     * PD members: 1 (default), 3 or 5. With more than one, each listens on a free port on 127.0.0.1
+     * and {@link #pdPort} is not used.
+     */
+    public Builder pdMembers(int n) {
+      if (n != 1 && n != 3 && n != 5) {
+        throw new IllegalArgumentException("pdMembers: must be 1, 3 or 5, got " + n);
+      }
+      this.pdMembers = n;
       return this;
     }
 
@@ -229,6 +268,47 @@ public final class LocalCluster implements AutoCloseable {
       return this;
     }
 
+    private void startPd(LocalCluster cluster) {
+      if (pdMembers == 1) {
+        PdConfig pc = PdConfig.singleMember(dir.resolve("pd")).withListenAddress("127.0.0.1:" + pdPort);
+        PdServer pd = PdServer.start(pdConfig.apply(pc));
+        cluster.pds.put(pd.memberId(), pd);
+        cluster.pdAddresses.put(pd.memberId(), pd.address());
+        return;
+      }
+      // NB: members must know each other's ports before they bind them; a port taken in between
+      // fails the start, and then all start over on new ports.
+      for (int attempt = 1; ; attempt++) {
+        java.util.Map<Long, String> members = new java.util.TreeMap<>();
+        for (long id = 1; id <= pdMembers; id++) {
+          members.put(id, "127.0.0.1:" + freePort());
+        }
+        try {
+          for (long id = 1; id <= pdMembers; id++) {
+            PdConfig pc = PdConfig.singleMember(dir.resolve("pd-" + id)).withMemberId(id)
+                .withListenAddress(members.get(id)).withMembers(members);
+            cluster.pds.put(id, PdServer.start(pdConfig.apply(pc)));
+          }
+          cluster.pdAddresses.putAll(members);
+          return;
+        } catch (RuntimeException e) {
+          cluster.pds.values().forEach(PdServer::close);
+          cluster.pds.clear();
+          if (attempt == 5 || !String.valueOf(e.getMessage()).contains("cannot listen")) {
+            throw e;
+          }
+        }
+      }
+    }
+
+    private static int freePort() {
+      try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
+        return s.getLocalPort();
+      } catch (java.io.IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+    }
+
     private static int checkPort(String name, int port) {
       if (port < 0 || port > 65535) {
         throw new IllegalArgumentException(name + ": must be in [0, 65535], got " + port);
@@ -238,9 +318,13 @@ public final class LocalCluster implements AutoCloseable {
 
     /** Starts PD and the stores; returns once all are serving (the first region may still be electing). */
     public LocalCluster start() {
-      PdConfig pc = PdConfig.singleMember(dir.resolve("pd")).withListenAddress("127.0.0.1:" + pdPort);
-      PdServer pd = PdServer.start(pdConfig.apply(pc));
-      LocalCluster cluster = new LocalCluster(this, pd);
+      LocalCluster cluster = new LocalCluster(this);
+      try {
+        startPd(cluster);
+      } catch (RuntimeException e) {
+        cluster.close();
+        throw e;
+      }
       try {
         for (int i = 1; i <= stores; i++) {
           cluster.stores.add(cluster.startStore(i, cluster.portOf(i)));

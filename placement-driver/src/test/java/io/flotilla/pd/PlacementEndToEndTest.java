@@ -8,6 +8,7 @@ import io.flotilla.engine.client.RemotePdClient;
 import io.flotilla.engine.proto.AddOperatorRequest;
 import io.flotilla.engine.proto.AddOperatorResponse;
 import io.flotilla.engine.proto.OperatorKind;
+import io.flotilla.engine.proto.Peer;
 import io.flotilla.engine.proto.PeerRole;
 import io.flotilla.engine.proto.RegionInfo;
 import io.flotilla.engine.proto.SetStoreStateRequest;
@@ -274,6 +275,99 @@ class PlacementEndToEndTest {
       System.out.printf("moved region %d four times under writes: %d writes acknowledged, %d unknown%n",
           regionId, w.acked.size(), w.unknown.size());
     }
+  }
+
+  @Test
+  void whenThePdLeaderFailsMidScheduleTheNewLeaderFinishesTheJob() throws Exception {
+    try (LocalCluster cluster = LocalCluster.builder(dir).pdMembers(3).stores(3).storeConfig(c -> fast(c, 400))
+        .pdConfig(c -> c.withScheduleIntervalMs(200).withMaxStoreDownTimeMs(2_000)).start();
+         KvClient kv = cluster.newClient(); RemotePdClient pd = pd(cluster)) {
+      load(kv, 10_000);
+      await().atMost(Duration.ofSeconds(60)).until(() -> regions(pd).size() >= 16 && settled(regions(pd), 3));
+      Writer w = new Writer(kv, "w-");
+      long ms;
+      try {
+        long newStore = cluster.addStore().storeId();
+        // Moves onto the new store are under way ...
+        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(50)).until(() -> regions(pd).stream()
+            .anyMatch(r -> r.getRegion().getPeersList().stream().anyMatch(p -> p.getStoreId() == newStore)));
+        // ... when PD's leader goes away.
+        long leader = cluster.pdMembers().entrySet().stream().filter(e -> e.getValue().isLeader())
+            .mapToLong(Map.Entry::getKey).findFirst().orElseThrow();
+        long t0 = System.nanoTime();
+        cluster.stopPd(leader);
+        await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(250)).untilAsserted(() -> {
+          List<RegionInfo> rs = regions(pd);
+          assertThat(settled(rs, 3)).as("every region has 3 voters and no learner or joint state").isTrue();
+          List<StoreInfo> ss = stores(pd);
+          IntSummaryStatistics perStore = ss.stream().mapToInt(s -> s.getStats().getRegionCount()).summaryStatistics();
+          assertThat(perStore.getMax() - perStore.getMin()).as("regions per store %s", perStore)
+              .isLessThanOrEqualTo((int) Math.max(2, 0.1 * perStore.getAverage()));
+        });
+        ms = (System.nanoTime() - t0) / 1_000_000;
+      } finally {
+        w.close();
+      }
+      w.check(kv, "w-");
+      System.out.printf("PD leader stopped during rebalancing; the new leader settled every region and the "
+          + "balance %d ms later; %d writes acknowledged throughout%n", ms, w.acked.size());
+    }
+  }
+
+  /**
+   * A move off the region's leader while the store of another voter is dead: the leader hands
+   * leadership to the live voter and the move finishes. The dead voter's store is down for the
+   * leader (it reports the peer down) long before PD's max-store-down-time. Once, PD handed out a
+   * transfer to the dead voter over and over (ClusterProcessCrashTest: a balance move stuck with a
+   * caught-up learner until its 10-minute timeout, the region never repaired).
+   */
+  @Test
+  void aMoveOffTheLeaderGoesThroughALiveVoterWhenAnotherVotersStoreIsDead() throws Exception {
+    try (LocalCluster cluster = LocalCluster.builder(dir).stores(4).storeConfig(c -> fast(c, 1_000_000))
+        .pdConfig(c -> c.withScheduleIntervalMs(200)).start(); KvClient kv = cluster.newClient();
+         RemotePdClient pd = pd(cluster)) {
+      for (String scheduler : List.of("balance-region", "balance-leader")) {
+        pd.call(PdMethods.SET_SCHEDULER, SetSchedulerRequest.newBuilder().setName(scheduler).setEnabled(false).build(),
+            SetSchedulerResponse.parser(), SetSchedulerResponse::getError).get(10, TimeUnit.SECONDS);
+      }
+      kv.put("w-0000000", "first");
+      RegionInfo region = await().atMost(Duration.ofSeconds(30)).until(
+          () -> pd.getRegion("w-".getBytes(StandardCharsets.UTF_8)).get(10, TimeUnit.SECONDS).orElseThrow(),
+          r -> r.getRegion().getPeersCount() == 3 && r.getLeader().getId() != 0);
+      long regionId = region.getRegion().getId();
+      // The first voter in the region's peer list dies; the second leads and moves to the 4th store.
+      List<Peer> peers = region.getRegion().getPeersList();
+      long dead = peers.get(0).getStoreId();
+      long leader = peers.get(1).getStoreId();
+      long live = peers.get(2).getStoreId();
+      long to = cluster.storeIds().stream().filter(s -> s != dead && s != leader && s != live).findFirst().orElseThrow();
+      if (region.getLeader().getStoreId() != leader) {
+        addOperator(pd, AddOperatorRequest.newBuilder().setRegionId(regionId)
+            .setKind(OperatorKind.OPERATOR_KIND_TRANSFER_LEADER).setToStore(leader));
+        await().atMost(Duration.ofSeconds(30)).until(
+            () -> pd.getRegionById(regionId).get(10, TimeUnit.SECONDS).orElseThrow().getLeader().getStoreId() == leader);
+      }
+      for (int i = 1; i <= cluster.storeCount(); i++) {
+        if (cluster.store(i) != null && cluster.store(i).storeId() == dead) {
+          cluster.stopStore(i);
+        }
+      }
+      addOperator(pd, AddOperatorRequest.newBuilder().setRegionId(regionId)
+          .setKind(OperatorKind.OPERATOR_KIND_MOVE_PEER).setFromStore(leader).setToStore(to));
+
+      RegionInfo moved = await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100)).until(
+          () -> pd.getRegionById(regionId).get(10, TimeUnit.SECONDS).orElseThrow(),
+          r -> r.getRegion().getPeersList().stream().noneMatch(p -> p.getStoreId() == leader) && settled(List.of(r), 3));
+      assertThat(moved.getRegion().getPeersList()).extracting(Peer::getStoreId).containsExactlyInAnyOrder(dead, live, to);
+      assertThat(moved.getLeader().getStoreId()).isNotEqualTo(dead);
+      assertThat(kv.get("w-0000000")).isEqualTo("first");
+    }
+  }
+
+  private static void addOperator(RemotePdClient pd, AddOperatorRequest.Builder req) throws Exception {
+    AddOperatorResponse op = pd.call(PdMethods.ADD_OPERATOR, req.build(), AddOperatorResponse.parser(),
+        AddOperatorResponse::getError).get(10, TimeUnit.SECONDS);
+    assertThat(op.getOperator().getId()).isPositive();
   }
 
   /** Keys with {@code prefix} in a store's data column family. */

@@ -33,6 +33,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.extension.TestExecutionExceptionHandler;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -46,6 +48,26 @@ class ClusterProcessCrashTest {
   Path dir;
 
   private final List<Process> processes = new ArrayList<>();
+
+  /** On a failure, prints the end of each process's log first: they live in {@link #dir}, which goes away. */
+  @RegisterExtension
+  final TestExecutionExceptionHandler printLogsOnFailure = (context, failure) -> {
+    printLogTails(80);
+    throw failure;
+  };
+
+  private void printLogTails(int lines) {
+    try (var logs = Files.list(dir)) {
+      for (Path f : (Iterable<Path>) logs.filter(f -> f.toString().endsWith(".log")).sorted()::iterator) {
+        List<String> all = Files.readAllLines(f, StandardCharsets.UTF_8);
+        System.err.printf("---- %s: last %d of %d lines ----%n", f.getFileName(), Math.min(lines, all.size()),
+            all.size());
+        all.subList(Math.max(0, all.size() - lines), all.size()).forEach(System.err::println);
+      }
+    } catch (IOException | RuntimeException e) {
+      System.err.println("could not print the process logs: " + e);
+    }
+  }
 
   @AfterEach
   void killAll() {
@@ -175,6 +197,56 @@ class ClusterProcessCrashTest {
       System.out.printf("store %d (leader) killed after %d acknowledged writes; %d acknowledged after the kill, "
           + "%d unknown outcomes, %d failed, all %d acknowledged keys present once%n", leaderStore, ackedAtKill,
           ackedAfterKill.get(), unknown.size(), failed.size(), acked.size());
+    }
+  }
+
+  @Test
+  void aDeadStoresRegionsRegainThreeReplicasElsewhere() throws Exception {
+    int pdPort = freePort();
+    String pd = "127.0.0.1:" + pdPort;
+    BlockingQueue<String> ready = new LinkedBlockingQueue<>();
+    launch("pd", write("pd.conf", "data-dir = " + dir.resolve("pd"), "listen = " + pd,
+        "max-store-down-time = 3s"), "PD: ", ready);
+    assertThat(ready.poll(60, TimeUnit.SECONDS)).isEqualTo("PD: " + pd);
+    Map<Long, Process> storeProcesses = new HashMap<>();
+    for (int i = 1; i <= 4; i++) {
+      Path c = write("store-" + i + ".conf", "data-dir = " + dir.resolve("store-" + i),
+          "listen = 127.0.0.1:" + freePort(), "pd = " + pd, "split-keys = 300", "split-check-interval = 200ms",
+          "region-heartbeat-interval = 300ms", "store-heartbeat-interval = 300ms");
+      Process p = launch("store", c, "Store ", ready);
+      String line = ready.poll(60, TimeUnit.SECONDS);
+      assertThat(line).as("store started with %s", c).isNotNull();
+      storeProcesses.put(Long.parseLong(line.substring("Store ".length(), line.indexOf(':'))), p);
+    }
+    RouterConfig d = RouterConfig.defaults(List.of(HostPort.parse(pd, false)));
+    try (KvClient kv = KvClient.connect(d); RemotePdClient pdClient = new RemotePdClient(List.of(pd))) {
+      for (int b = 0; b < 20; b++) {
+        Map<String, String> batch = new java.util.TreeMap<>();
+        for (int j = 0; j < 100; j++) {
+          batch.put(String.format("k-%06d", b * 100 + j), "v");
+        }
+        kv.batchPutStrings(batch);
+      }
+      // Wait until every region has 3 voters, then kill the store holding the most replicas.
+      List<RegionInfo> before = await().atMost(Duration.ofSeconds(60)).until(
+          () -> pdClient.scanRegions(new byte[0], new byte[0], 0).get(10, TimeUnit.SECONDS),
+          rs -> rs.size() >= 4 && rs.stream().allMatch(r -> r.getRegion().getPeersCount() == 3));
+      Map<Long, Integer> replicas = new HashMap<>();
+      before.forEach(r -> r.getRegion().getPeersList().forEach(p -> replicas.merge(p.getStoreId(), 1, Integer::sum)));
+      long victim = replicas.entrySet().stream().max(Map.Entry.comparingByValue()).orElseThrow().getKey();
+      long t0 = System.nanoTime();
+      storeProcesses.get(victim).destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+
+      List<RegionInfo> after = await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(250)).until(
+          () -> pdClient.scanRegions(new byte[0], new byte[0], 0).get(10, TimeUnit.SECONDS),
+          rs -> rs.stream().allMatch(r -> r.getRegion().getPeersCount() == 3
+              && r.getRegion().getPeersList().stream().noneMatch(p -> p.getStoreId() == victim)));
+      long ms = (System.nanoTime() - t0) / 1_000_000;
+      for (int i = 0; i < 2000; i += 97) {
+        assertThat(kv.get(String.format("k-%06d", i))).isEqualTo("v");
+      }
+      System.out.printf("store %d (%d replicas) killed; %d regions had 3 replicas on the other stores %d ms later "
+          + "(down after 3 s)%n", victim, replicas.get(victim), after.size(), ms);
     }
   }
 }

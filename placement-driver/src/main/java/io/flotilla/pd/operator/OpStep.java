@@ -26,7 +26,7 @@ import java.util.stream.Collectors;
  *   <tr><td>EnterJoint</td><td>promoted peers incoming or voters, demoted ones demoting, learners or
  *       gone</td><td>a promoted peer gone; another joint configuration</td></tr>
  *   <tr><td>LeaveJoint</td><td>no incoming or demoting peer</td><td>-</td></tr>
- *   <tr><td>TransferLeader p</td><td>p leads</td><td>p gone or not a voter</td></tr>
+ *   <tr><td>TransferLeader p</td><td>p leads</td><td>p gone, not a voter, or reported down</td></tr>
  *   <tr><td>RemovePeer p</td><td>p gone</td><td>-</td></tr>
  *   <tr><td>SplitRegion k</td><td>a version above the operator's, with k a boundary</td><td>the
  *       region split elsewhere</td></tr>
@@ -207,8 +207,14 @@ public sealed interface OpStep {
     @Override
     public String staleReason(RegionView r) {
       Peer p = r.peer(to.getId());
-      return p == null || p.getRole() != PeerRole.PEER_ROLE_VOTER
-          ? "peer " + to.getId() + " is gone or not a voter" : null;
+      if (p == null || p.getRole() != PeerRole.PEER_ROLE_VOTER) {
+        return "peer " + to.getId() + " is gone or not a voter";
+      }
+      // NB: its store died after the operator was made; a transfer to it would only stall the
+      // region's writes until the timeout, and keep the replica checker from repairing the region.
+      return r.downPeers().contains(to.getId())
+          ? "peer " + to.getId() + " on store " + to.getStoreId() + " is down (its leader does not hear from it)"
+          : null;
     }
 
     @Override

@@ -16,7 +16,7 @@ import java.util.List;
  *   <tr><td>RUNNING</td><td>TIMED_OUT</td><td>{@code timeoutMs} after creation</td></tr>
  *   <tr><td>RUNNING</td><td>CANCELLED</td><td>an admin cancelled it, or an admin operator replaced it</td></tr>
  *   <tr><td>RUNNING</td><td>STALE</td><td>the region changed underneath it (split, a peer it needs gone,
- *       the region gone)</td></tr>
+ *       the region gone), or the peer it hands leadership to is reported down</td></tr>
  * </table>
  * Ended states are final.
  *

@@ -22,6 +22,10 @@ import java.util.List;
  *   <li>a learner nobody is promoting (an operator ended half-way): remove it.
  * </ol>
  *
+ * Such a learner, when caught up (neither pending nor down) on a store fit for a replica, is the
+ * replica the first two cases add (no snapshot to send); when they find no store at all, it is
+ * removed so that its store can take a fresh one: a learner must never block a repair.
+ *
  * The best store is Up, not down, holds no replica of the region, is under its snapshot receive
  * limit, and has the fewest regions (then the least used space, then the lowest id). Its settings
  * {@code max-replicas} and {@code max-store-down-time} hold for every scheduler.
@@ -98,22 +102,32 @@ public final class ReplicaChecker implements Scheduler {
     }
     List<Peer> voters = r.voters();
     int want = ctx.maxReplicas();
+    // A learner no operator is promoting (one ended half-way, e.g. stale after a split) holds a store
+    // no new replica can go to: when caught up it is the new replica, else it goes.
+    Peer learner = usableLearner(ctx, r);
     if (voters.size() < want) {
+      if (learner != null) {
+        return Operators.addPeer(ctx.meta(NAME, OperatorKind.OPERATOR_KIND_ADD_PEER), r, learner.getStoreId(),
+            learner.getId());
+      }
       long to = bestStore(ctx, r);
-      return to == 0 ? null : Operators.addPeer(ctx.meta(NAME, OperatorKind.OPERATOR_KIND_ADD_PEER), r, to, ctx.newId());
+      return to != 0 ? Operators.addPeer(ctx.meta(NAME, OperatorKind.OPERATOR_KIND_ADD_PEER), r, to, ctx.newId())
+          : removeLearner(ctx, r);
     }
     Peer bad = voters.stream().filter(p -> ctx.isBadStore(p.getStoreId())).findFirst().orElse(null);
     if (bad != null) {
-      long to = bestStore(ctx, r);
+      long to = learner != null ? learner.getStoreId() : bestStore(ctx, r);
       if (to != 0) {
-        return Operators.movePeer(ctx.meta(NAME, OperatorKind.OPERATOR_KIND_MOVE_PEER), r, bad, to, ctx.newId(),
-            "store " + bad.getStoreId() + " is " + badness(ctx, bad.getStoreId()));
+        return Operators.movePeer(ctx.meta(NAME, OperatorKind.OPERATOR_KIND_MOVE_PEER), r, bad, to,
+            learner != null ? learner.getId() : ctx.newId(),
+            "store " + bad.getStoreId() + " is " + badness(ctx, bad.getStoreId())
+                + (learner != null ? "; learner " + learner.getId() + " is already there" : ""));
       }
       if (voters.size() > want) {
         return Operators.removePeer(ctx.meta(NAME, OperatorKind.OPERATOR_KIND_REMOVE_PEER), r, bad,
             "extra replica on a " + badness(ctx, bad.getStoreId()) + " store");
       }
-      return null;
+      return removeLearner(ctx, r);
     }
     if (voters.size() > want) {
       Peer victim = voters.stream()
@@ -124,12 +138,24 @@ public final class ReplicaChecker implements Scheduler {
       return Operators.removePeer(ctx.meta(NAME, OperatorKind.OPERATOR_KIND_REMOVE_PEER), r, victim,
           "more than " + want + " replicas");
     }
-    List<Peer> learners = r.learners();
-    if (!learners.isEmpty()) {
-      return Operators.removePeer(ctx.meta(NAME, OperatorKind.OPERATOR_KIND_REMOVE_PEER), r, learners.get(0),
-          "learner left by an operator that did not finish");
+    return removeLearner(ctx, r);
+  }
+
+  /** A learner caught up (neither pending nor down) on a store fit for a replica, or null. */
+  private static Peer usableLearner(ScheduleContext ctx, RegionView r) {
+    for (Peer p : r.learners()) {
+      if (r.isHealthy(p.getId()) && ctx.isHealthyTarget(p.getStoreId())) {
+        return p;
+      }
     }
     return null;
+  }
+
+  /** Removes a learner nobody promotes (the region has no operator), or null if it has none. */
+  private static Operator removeLearner(ScheduleContext ctx, RegionView r) {
+    List<Peer> learners = r.learners();
+    return learners.isEmpty() ? null : Operators.removePeer(ctx.meta(NAME, OperatorKind.OPERATOR_KIND_REMOVE_PEER),
+        r, learners.get(0), "learner left by an operator that did not finish");
   }
 
   private static String badness(ScheduleContext ctx, long storeId) {

@@ -105,6 +105,39 @@ class OperatorControllerTest {
     assertThat(s.getChangePeers().getChangesCount()).isEqualTo(2);
   }
 
+  /** The leader transfer that comes first when a step would demote the leader skips a voter reported down. */
+  @Test
+  void aMoveOffTheLeaderHandsLeadershipToAVoterNotReportedDown() {
+    Peer p1 = voter(11, 1);
+    Peer p2 = voter(12, 2);
+    Peer p3 = voter(13, 3);
+    Operator op = Operators.movePeer(meta(100), view(region(1, 1, p1, p2, p3), p2), p2, 4, 14, "");
+    assertThat(controller.add(op, OperatorController.ReportedSnapshots.NONE)).isNull();
+    Region added = region(1, 2, p1, p2, p3, peer(14, 4, PeerRole.PEER_ROLE_LEARNER));
+    RegionHeartbeatResponse s = controller.dispatch(new RegionView(added, p2, Set.of(), Set.of(11L), 0), T0 + 1);
+    assertThat(s.getTransferLeader().getPeer().getId()).isEqualTo(13);
+  }
+
+  /**
+   * A leader transfer to a peer its leader reports down (its store died after the operator was
+   * made) is stale at once: it used to be handed out until its timeout (1 minute), each time
+   * stalling the region's writes, while the replica checker could not repair the busy region.
+   */
+  @Test
+  void aTransferToAPeerReportedDownIsStale() {
+    Peer p1 = voter(11, 1);
+    Peer p2 = voter(12, 2);
+    Peer p3 = voter(13, 3);
+    Region r = region(1, 1, p1, p2, p3);
+    Operator op = Operators.transferLeader(meta(5), view(r, p1), p2);
+    assertThat(controller.add(op, OperatorController.ReportedSnapshots.NONE)).isNull();
+    assertThat(controller.dispatch(view(r, p1), T0 + 1).getTransferLeader().getPeer().getId()).isEqualTo(12);
+    assertThat(controller.dispatch(new RegionView(r, p1, Set.of(), Set.of(12L), 0), T0 + 2).getOperatorId()).isZero();
+    assertThat(op.state()).isEqualTo(OperatorState.OPERATOR_STATE_STALE);
+    assertThat(op.reason()).contains("peer 12 on store 2 is down");
+    assertThat(controller.running(7)).isEmpty();
+  }
+
   @Test
   void anOperatorTimesOut() {
     Peer p1 = voter(11, 1);

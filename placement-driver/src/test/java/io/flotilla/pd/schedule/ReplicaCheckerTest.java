@@ -85,6 +85,49 @@ class ReplicaCheckerTest {
     assertThat(sim.regions.get(1L).getPeersList()).extracting(Peer::getStoreId).containsExactlyInAnyOrder(1L, 2L, 4L);
   }
 
+  /**
+   * A move that went stale after adding its learner (its region split) leaves a caught-up learner on
+   * the only store a replica could go to; then a voter's store goes down. The checker used to find
+   * no target store (the learner's store holds a peer of the region) and, with no extra voter,
+   * did nothing: the region kept its voter on the down store for good (ClusterProcessCrashTest).
+   * Now the learner takes the down voter's place.
+   */
+  @Test
+  void aStrayLearnerOnTheOnlyFreeStoreReplacesAVoterOnADownStore() {
+    Region r = sim.addRegion(1, "a", "b", 1, 2, 3);
+    sim.regions.put(1L, r.toBuilder()
+        .addPeers(Peer.newBuilder().setId(99).setStoreId(4).setRole(PeerRole.PEER_ROLE_LEARNER)).build());
+    sim.nowMs += 11_000;
+    sim.heartbeatStores(3);
+    List<Operator> ops = sim.round();
+    assertThat(ops).singleElement().satisfies(op -> {
+      assertThat(op.kind()).isEqualTo(OperatorKind.OPERATOR_KIND_MOVE_PEER);
+      assertThat(op.description()).contains("from store 3 to store 4").contains("store 3 is down");
+    });
+    sim.heartbeatRegions();
+    Region after = sim.regions.get(1L);
+    assertThat(after.getPeersList()).extracting(Peer::getStoreId).containsExactlyInAnyOrder(1L, 2L, 4L);
+    assertThat(after.getPeersList()).extracting(Peer::getRole).containsOnly(PeerRole.PEER_ROLE_VOTER);
+    assertThat(after.getPeersList()).extracting(Peer::getId).contains(99L);
+    assertThat(sim.controller.running()).isEmpty();
+  }
+
+  /** The same with a voter missing: the learner is promoted rather than left in the way. */
+  @Test
+  void aStrayLearnerOnTheOnlyFreeStoreBecomesTheMissingVoter() {
+    Region r = sim.addRegion(1, "a", "b", 1, 2);
+    sim.regions.put(1L, r.toBuilder()
+        .addPeers(Peer.newBuilder().setId(99).setStoreId(3).setRole(PeerRole.PEER_ROLE_LEARNER)).build());
+    sim.setState(4, StoreState.STORE_STATE_OFFLINE);
+    assertThat(sim.round()).singleElement().satisfies(
+        op -> assertThat(op.kind()).isEqualTo(OperatorKind.OPERATOR_KIND_ADD_PEER));
+    sim.heartbeatRegions();
+    Region after = sim.regions.get(1L);
+    assertThat(after.getPeersList()).extracting(Peer::getStoreId).containsExactlyInAnyOrder(1L, 2L, 3L);
+    assertThat(after.getPeersList()).extracting(Peer::getRole).containsOnly(PeerRole.PEER_ROLE_VOTER);
+    assertThat(after.getPeersList()).extracting(Peer::getId).contains(99L);
+  }
+
   @Test
   void anOfflineStoreIsDrainedThenMarkedTombstone() {
     for (long id = 1; id <= 8; id++) {

@@ -393,7 +393,12 @@ public final class RaftDriver implements AutoCloseable {
     return tick.get();
   }
 
-  boolean nodeAlive(long node) {
+  /**
+   * Whether anything was heard from {@code node} within {@link DriverConfig#nodeDeadAfterMs} (this
+   * node always is alive; a node never heard from is not): node-level liveness, the same test that
+   * wakes the hibernated groups a silent node led.
+   */
+  public boolean nodeAlive(long node) {
     if (node == nodeId) {
       return true;
     }

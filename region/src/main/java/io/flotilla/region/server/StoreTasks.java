@@ -35,7 +35,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Region heartbeats go out every {@code regionHeartbeatInterval}, and at once when a replica
  * becomes leader or applies a membership change. They carry the pending peers (peers the leader
- * must send a snapshot to, or is sending one).
+ * must send a snapshot to, or is sending one) and the down peers (on stores this store has not
+ * heard from for the driver's {@code nodeDeadAfterMs}, or never: {@link RaftDriver#nodeAlive}).
+ * PD hands a leader transfer only to a voter that is neither.
  *
  * <p>Store heartbeats carry region and leader counts, the snapshots being sent and received, disk
  * capacity and free space of the data dir's file system, the RocksDB size (SST files and
@@ -195,6 +197,12 @@ final class StoreTasks {
         Peer pp = p.peer(id);
         if (pp != null) {
           req.addPendingPeers(pp);
+        }
+      }
+      // Down: on a store this store has not heard from lately (PD hands leadership to none of them).
+      for (Peer pp : now.getPeersList()) {
+        if (pp.getId() != p.peerId() && !store.driver().nodeAlive(pp.getStoreId())) {
+          req.addDownPeers(pp);
         }
       }
       pd.regionHeartbeat(req.build()).whenComplete((resp, ex2) -> {

@@ -231,6 +231,33 @@ class StorePlacementTest {
     assertThat(s3.tombstonedPeer(rid)).isZero();
   }
 
+  // ------------------------------------------------------------------ down peers
+
+  /**
+   * The leader reports as down the peer of a store its store no longer hears from (node-level
+   * liveness), and stops once it hears from it again. PD hands a leader transfer only to a voter
+   * that is neither pending nor down: when no down peer was ever reported, a move off the leader
+   * handed out a transfer to a voter on a killed store until the operator timed out (10 minutes).
+   */
+  @Test
+  void aLeaderReportsThePeerOfAStoreItNoLongerHearsFromAsDownUntilItIsBack() {
+    cluster = new StoreCluster(dir, 3, cfg -> cfg);
+    StoreCluster c = cluster;
+    Region region = firstRegionOnStores(c, 1, 2, 3);
+    long rid = region.getId();
+    Store leader = c.leaderOf(rid);
+    int victim = c.stores.entrySet().stream().filter(e -> e.getValue() != leader).findFirst().orElseThrow().getKey();
+    long victimPeer = peerOnStore(region, c.stores.get(victim).storeId()).getId();
+    await().atMost(10, TimeUnit.SECONDS).until(() -> lastDownPeers(c, rid, leader), d -> d != null && d.isEmpty());
+
+    c.stop(victim);
+    await().atMost(10, TimeUnit.SECONDS).until(() -> lastDownPeers(c, rid, leader), d -> List.of(victimPeer).equals(d));
+    assertThat(leader.isLeader(rid)).isTrue();
+
+    c.start(victim);
+    await().atMost(15, TimeUnit.SECONDS).until(() -> lastDownPeers(c, rid, leader), d -> d != null && d.isEmpty());
+  }
+
   // ------------------------------------------------------------------ leader transfer and split
 
   @Test
@@ -321,6 +348,17 @@ class StorePlacementTest {
   private static boolean heartbeatFrom(StoreCluster c, long rid, long storeId) {
     return c.pd.regionHeartbeats.stream()
         .anyMatch(hb -> hb.getRegion().getId() == rid && hb.getLeader().getStoreId() == storeId);
+  }
+
+  /** The down peers in the last heartbeat of region {@code rid} from {@code leader}'s store (null if none yet). */
+  private static List<Long> lastDownPeers(StoreCluster c, long rid, Store leader) {
+    RegionHeartbeatRequest last = null;
+    for (RegionHeartbeatRequest hb : c.pd.regionHeartbeats) {
+      if (hb.getRegion().getId() == rid && hb.getLeader().getStoreId() == leader.storeId()) {
+        last = hb;
+      }
+    }
+    return last == null ? null : last.getDownPeersList().stream().map(Peer::getId).toList();
   }
 
   private static void leaderTasksHeartbeat(Store leader, long rid) {

@@ -156,7 +156,8 @@ class PlacementEndToEndTest {
         await().atMost(Duration.ofSeconds(20)).until(() -> w.acked.size() >= 100);
         long a0 = w.acked.size();
         long s0 = System.nanoTime();
-        Thread.sleep(5_000); // a measurement window for the write rate before the move, not a wait for a condition
+        // The rate before the move: the time the writer takes for its next 2,000 writes.
+        await().atMost(Duration.ofSeconds(60)).until(() -> w.acked.size() >= a0 + 2_000);
         writesPerSecBefore = (w.acked.size() - a0) * 1e9 / (System.nanoTime() - s0);
         bytesBefore = snapshotBytes(cluster);
         long a1 = w.acked.size();

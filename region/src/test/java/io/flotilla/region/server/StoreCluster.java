@@ -260,38 +260,20 @@ final class StoreCluster implements AutoCloseable {
 
   /** Retries NotLeader, EpochNotMatch, RegionNotFound and ServerBusy for up to 15 s. */
   <T> T retry(Call<T> call, java.util.function.Function<T, KvError> error) {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
-    while (true) {
-      T res;
-      try {
-        res = call.run();
-      } catch (InvalidProtocolBufferException e) {
-        throw new AssertionError(e);
-      } catch (AssertionError e) {
-        // NB: while a split applies, a store's region list may briefly not cover the key.
-        if (System.nanoTime() > deadline || !String.valueOf(e.getMessage()).contains("has no region")) {
-          throw e;
-        }
-        try {
-          Thread.sleep(20); // a backoff between retries, as below
-        } catch (InterruptedException ie) {
-          Thread.currentThread().interrupt();
-          throw e;
-        }
-        continue;
-      }
-      KvError e = error.apply(res);
-      boolean retryable = e.hasNotLeader() || e.hasEpochNotMatch() || e.hasRegionNotFound() || e.hasServerBusy();
-      if (!retryable || System.nanoTime() > deadline) {
-        return res;
-      }
-      try {
-        Thread.sleep(20); // a backoff between retries, not a wait for a condition
-      } catch (InterruptedException ie) {
-        Thread.currentThread().interrupt();
-        return res;
-      }
-    }
+    // NB: while a split applies, a store's region list may briefly not cover the key: retried too.
+    return await().atMost(Duration.ofSeconds(15)).pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(20))
+        .ignoreExceptionsMatching(e -> e instanceof AssertionError
+            && String.valueOf(e.getMessage()).contains("has no region"))
+        .until(() -> {
+          try {
+            return call.run();
+          } catch (InvalidProtocolBufferException e) {
+            throw new IllegalStateException("unparseable answer", e);
+          }
+        }, res -> {
+          KvError e = error.apply(res);
+          return !(e.hasNotLeader() || e.hasEpochNotMatch() || e.hasRegionNotFound() || e.hasServerBusy());
+        });
   }
 
   static byte[] bytes(String s) {

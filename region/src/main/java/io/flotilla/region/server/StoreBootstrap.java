@@ -166,7 +166,7 @@ final class StoreBootstrap {
       batch.put(Cf.DEFAULT, PENDING_KEY, region.toByteArray());
       s.write(batch);
     }
-    store.addInitializedRegion(new RegionPeer(regionId, myPeer, RegionPeer.State.NORMAL, region, Map.of()));
+    store.control().addBootstrapped(new RegionPeer(regionId, myPeer, RegionPeer.State.NORMAL, region, Map.of()));
     LOG.info("store {} created the first region {} with peers {}; bootstrapping PD", store.storeId(), regionId,
         region.getPeersList().stream().map(p -> p.getId() + "@store" + p.getStoreId()).toList());
     return region;
@@ -182,8 +182,7 @@ final class StoreBootstrap {
       if (pd.getRegionById(region.getId()).get(10, TimeUnit.SECONDS).isEmpty()) {
         LOG.warn("store {}: PD was bootstrapped by another store; dropping local region {}", store.storeId(),
             region.getId());
-        store.driver().destroyGroup(region.getId()).get(10, TimeUnit.SECONDS);
-        store.removeRegion(region.getId());
+        store.control().dropBootstrapped(region.getId());
         try (StorageBatch batch = store.storage().newBatch()) {
           batch.delete(Cf.META, RegionRecords.regionKey(region.getId()));
           batch.delete(Cf.DEFAULT, PENDING_KEY);

@@ -82,11 +82,12 @@ class StorePlacementTest {
         for (int i = 0; !stop.get(); i++) {
           String k = String.format("k-%05d", i);
           try {
+            // An error (e.g. OutcomeUnknown while the leader left) is not acknowledged.
             if (c.put(k, "v" + i).getSucceeded()) {
               acked.put(k, "v" + i);
             }
-          } catch (AssertionError outcomeUnknown) {
-            // The RPC failed (e.g. OutcomeUnknown while the leader left): not acknowledged.
+          } catch (AssertionError rpcFailed) {
+            // The RPC failed: not acknowledged.
           }
         }
       } catch (Throwable t) {
@@ -146,13 +147,13 @@ class StorePlacementTest {
     // An admin command with the conf_ver from before the move gets EpochNotMatch.
     Store leader = c.leaderOf(rid);
     RegionEpoch stale = moved.getEpoch().toBuilder().setConfVer(region.getEpoch().getConfVer()).build();
-    Object res = leader.driver().propose(rid, RaftCommand.newBuilder()
+    AdminResponse res = leader.driver().propose(rid, RaftCommand.newBuilder()
         .setContext(RequestContext.newBuilder().setRegionId(rid).setEpoch(stale))
         .setAdmin(AdminRequest.newBuilder().setSplit(SplitRequest.newBuilder()
             .setSplitKey(ByteString.copyFromUtf8("k-00010")).setNewRegionId(c.pd.nextId.getAndIncrement())
             .addNewPeerIds(1001).addNewPeerIds(1002).addNewPeerIds(1003)))
-        .build().toByteArray()).get(10, TimeUnit.SECONDS);
-    assertThat(((AdminResponse) res).getError().hasEpochNotMatch()).isTrue();
+        .build().toByteArray(), AdminResponse.class).get(10, TimeUnit.SECONDS);
+    assertThat(res.getError().hasEpochNotMatch()).isTrue();
 
     // Store heartbeats carry counts and sizes.
     await().atMost(10, TimeUnit.SECONDS).until(() -> c.pd.storeHeartbeats.stream().anyMatch(
@@ -222,13 +223,73 @@ class StorePlacementTest {
     s3.node().deliverInbound(leaderStore, rid, heartbeat(leaderPeer, oldPeer, term));
     s3.node().deliverInbound(leaderStore, rid, heartbeat(leaderPeer, oldPeer - 1, term));
     assertThat(s3.peer(rid)).isNull();
+    s3.control().drained().join();
+    assertThat(s3.peer(rid)).isNull();
     long readded = c.pd.nextId.getAndIncrement();
     s3.node().deliverInbound(leaderStore, rid, heartbeat(leaderPeer, readded, term));
+    s3.control().drained().join();
     RegionPeer fresh = s3.peer(rid);
     assertThat(fresh).isNotNull();
     assertThat(fresh.peerId()).isEqualTo(readded);
     assertThat(fresh.initialized()).isFalse();
     assertThat(s3.tombstonedPeer(rid)).isZero();
+  }
+
+  @Test
+  void aReplicaRemovedByAConfChangeStaysTombstonedAcrossRestartsAndDropsOldMessages() {
+    cluster = new StoreCluster(dir, 4, cfg -> cfg);
+    StoreCluster c = cluster;
+    Region region = firstRegionOnStores(c, 1, 2, 3);
+    long rid = region.getId();
+    assertThat(c.put("key-0", "v").getSucceeded()).isTrue();
+    Store s3 = c.stores.get(3);
+    long store3 = s3.storeId();
+    long oldPeer = peerOnStore(region, store3).getId();
+    long newPeer = c.pd.nextId.getAndIncrement();
+    long store4 = c.stores.get(4).storeId();
+    if (c.leaderOf(rid) == s3) {
+      s3.driver().transferLeader(rid, peerOnStore(region, c.stores.get(1).storeId()).getId());
+      await().atMost(10, TimeUnit.SECONDS).until(() -> c.stores.get(1).isLeader(rid));
+    }
+
+    // Store 3 is up and applies its own removal: the conf change path (not garbage collection).
+    c.pd.queueStep(rid, RegionHeartbeatResponse.newBuilder().setChangePeers(ChangePeers.newBuilder()
+        .addChanges(change(PeerChangeType.PEER_CHANGE_ADD_LEARNER, newPeer, store4))),
+        hb -> hasRole(hb.getRegion(), newPeer, PeerRole.PEER_ROLE_LEARNER) && !pending(hb, newPeer));
+    c.pd.queueStep(rid, RegionHeartbeatResponse.newBuilder().setChangePeers(ChangePeers.newBuilder()
+        .addChanges(change(PeerChangeType.PEER_CHANGE_ADD_VOTER, newPeer, store4))
+        .addChanges(change(PeerChangeType.PEER_CHANGE_REMOVE, oldPeer, store3))),
+        hb -> !Membership.isJoint(hb.getRegion()) && Membership.peer(hb.getRegion(), oldPeer) == null);
+    await().atMost(20, TimeUnit.SECONDS).until(() -> c.pd.stepsDone(rid));
+    await().atMost(15, TimeUnit.SECONDS).until(() -> s3.tombstonedPeer(rid) == oldPeer);
+    RegionEpoch removedAt = s3.tombstonedEpoch(rid);
+    assertThat(removedAt.getConfVer()).isGreaterThan(region.getEpoch().getConfVer());
+
+    for (int round = 1; round <= 2; round++) {
+      c.stop(3);
+      Store back = c.start(3);
+      assertThat(back.tombstonedPeer(rid)).as("tombstone after restart %d", round).isEqualTo(oldPeer);
+      assertThat(back.tombstonedEpoch(rid)).isEqualTo(removedAt);
+      assertThat(back.peer(rid)).isNull();
+      assertThat(back.node().storage().hasGroup(rid)).isFalse();
+
+      // Old messages of the region, to the removed peer or an older one: all dropped, nothing created.
+      Store leader = c.leaderOf(rid);
+      long leaderPeer = leader.peer(rid).peerId();
+      long term = leader.driver().info(rid).term();
+      for (MessageType type : List.of(MessageType.HEARTBEAT, MessageType.APP, MessageType.VOTE,
+          MessageType.PRE_VOTE)) {
+        back.node().deliverInbound(leader.storeId(), rid, Message.builder(type).from(leaderPeer).to(oldPeer)
+            .term(term + 1).build());
+        back.node().deliverInbound(leader.storeId(), rid, Message.builder(type).from(leaderPeer).to(oldPeer - 1)
+            .term(term).build());
+      }
+      back.control().drained().join();
+      assertThat(back.peer(rid)).isNull();
+      assertThat(back.driver().info(rid)).isNull();
+      assertThat(back.node().storage().hasGroup(rid)).isFalse();
+      assertThat(leader.driver().info(rid).term()).as("the live replicas saw no election").isEqualTo(term);
+    }
   }
 
   // ------------------------------------------------------------------ down peers

@@ -63,6 +63,24 @@ public final class BenchFiles {
     }
   }
 
+  /** Bytes of the regular files below {@code root}; 0 if it does not exist. */
+  public static long sizeOf(Path root) {
+    if (!Files.exists(root)) {
+      return 0;
+    }
+    try (Stream<Path> paths = Files.walk(root)) {
+      return paths.filter(Files::isRegularFile).mapToLong(p -> {
+        try {
+          return Files.size(p);
+        } catch (IOException e) {
+          return 0; // deleted while walking (a compaction)
+        }
+      }).sum();
+    } catch (IOException | UncheckedIOException e) {
+      throw new BenchException("cannot measure " + root + ": " + e.getMessage(), e);
+    }
+  }
+
   /** Deletes {@code root} and everything below it; logs (and goes on) when it cannot. */
   public static void deleteRecursively(Path root) {
     if (!Files.exists(root)) {

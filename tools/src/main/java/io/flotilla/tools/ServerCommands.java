@@ -104,7 +104,9 @@ final class ServerCommands {
           "bootstrap-replicas (default 3), split-size (default 96MiB), split-keys (default 960000),",
           "split-check-interval (default 10s),",
           "max-key-bytes (8KiB), max-value-bytes (8MiB), max-write-bytes (16MiB), fsync (default true),",
-          "region-heartbeat-interval (default 10s), store-heartbeat-interval (default 10s)."})
+          "region-heartbeat-interval (default 10s), store-heartbeat-interval (default 10s),",
+          "max-total-wal-size (default 128MiB: past it RocksDB flushes the families pinning old WAL files),",
+          "raft-log-compact-after-entries (default 10000: applied entries a region's log keeps)."})
   static final class StoreServer implements Callable<Integer> {
     @Option(names = "--config", required = true, paramLabel = "FILE", description = "The config file.")
     Path config;
@@ -148,10 +150,15 @@ final class ServerCommands {
           Duration.ofMillis(100));
       Duration storeHeartbeat = f.duration("store-heartbeat-interval", d.storeHeartbeatInterval(),
           Duration.ofMillis(100));
+      long maxWal = f.size("max-total-wal-size", d.storage().maxTotalWalBytes(), 1L << 20);
+      long compactAfter = f.integer("raft-log-compact-after-entries", d.driver().compactLogAfterEntries(), 1,
+          Long.MAX_VALUE);
       f.list("pd", List.of()); // read by the caller; known here
       f.checkNoneUnknown();
       StoreConfig c = new StoreConfig(dataDir, listen, advertise, replicas, maxKey, maxValue, maxWrite,
-          d.scanPageSize(), splitSize, splitKeys, splitCheck, regionHeartbeat, storeHeartbeat, d.pdRetryInterval(), d.storage().withFsync(fsync), d.transport(), d.driver());
+          d.scanPageSize(), splitSize, splitKeys, splitCheck, regionHeartbeat, storeHeartbeat, d.pdRetryInterval(),
+          d.storage().withFsync(fsync).withMaxTotalWalBytes(maxWal), d.transport(),
+          d.driver().withCompactLogAfterEntries(compactAfter));
       try {
         return c.validate();
       } catch (IllegalArgumentException e) {

@@ -122,6 +122,11 @@ public final class KvBench implements Callable<Integer> {
   @Option(names = "--json", paramLabel = "FILE", description = "Also write the results to this JSON file.")
   Path json;
 
+  @Option(names = "--restart",
+      description = "With --embedded: after the run, print each store's WAL bytes, then stop and restart each store "
+          + "on its data and print how long it took to start serving.")
+  boolean restart;
+
   @Override
   public Integer call() {
     KvBenchSettings settings = settings();
@@ -155,6 +160,7 @@ public final class KvBench implements Callable<Integer> {
       onlyWithEmbedded("--stores", stores);
       onlyWithEmbedded("--fsync", fsync);
       onlyWithEmbedded("--dir", dir);
+      onlyWithEmbedded("--restart", restart ? Boolean.TRUE : null);
     }
     try {
       return new KvBenchSettings(embedded ? null : pd == null ? DEFAULT_PD : pd, embedded,
@@ -200,6 +206,9 @@ public final class KvBench implements Callable<Integer> {
           : new Loader(target.client(), s.keys(), s.valueBytes(), Math.min(s.concurrency(), LOAD_LANES)).run(out));
       m = KvWorkload.run(target, s, report);
       result = report.summary(m);
+      if (restart) {
+        result.put("restarts", restarts(target, out));
+      }
     }
     if (json != null) {
       BenchFiles.writeJson(json, result);
@@ -207,6 +216,21 @@ public final class KvBench implements Callable<Integer> {
     }
     failIfTooManyErrors(m, report.measuredOps());
     return 0;
+  }
+
+  private static List<Map<String, Object>> restarts(KvTarget target, PrintWriter out) {
+    List<Map<String, Object>> rows = new ArrayList<>();
+    for (KvTarget.Restart r : target.restartStores()) {
+      out.printf(Locale.ROOT, "  store %d: WAL %.1f MiB (data dir %.1f MiB), restarted in %.2f s%n", r.storeId(),
+          r.walBytes() / 1048576.0, r.dataDirBytes() / 1048576.0, r.took().toNanos() / 1e9);
+      Map<String, Object> row = new java.util.LinkedHashMap<>();
+      row.put("store", r.storeId());
+      row.put("wal_bytes", r.walBytes());
+      row.put("data_dir_bytes", r.dataDirBytes());
+      row.put("restart_seconds", r.took().toNanos() / 1e9);
+      rows.add(row);
+    }
+    return rows;
   }
 
   /** Throws {@link BenchException} if no operation succeeded or more than {@link #MAX_ERROR_RATE} failed. */

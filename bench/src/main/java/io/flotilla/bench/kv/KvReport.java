@@ -111,14 +111,16 @@ final class KvReport {
         : st.fsyncs() == 0 ? String.format(Locale.ROOT, "n/a, fsync off (entries %,d)", st.entriesWritten())
         : String.format(Locale.ROOT, "%.1f  (entries %,d, fsyncs %,d; all stores)", entriesPerFsync,
             st.entriesWritten(), st.fsyncs()));
-    out.printf(Locale.ROOT, "  cpu cores used      %.2f of %d (this process: %s)%n", cores,
-        Runtime.getRuntime().availableProcessors(), settings.embedded() ? "the client, PD and the stores"
-            : "the client only");
+    double cpuMicrosPerOp = ops == 0 ? Double.NaN : m.cpuNanos() / 1e3 / ops;
+    out.printf(Locale.ROOT, "  cpu cores used      %.2f of %d, %.1f us per op (this process: %s)%n", cores,
+        Runtime.getRuntime().availableProcessors(), cpuMicrosPerOp, settings.embedded()
+            ? "the client, PD and the stores" : "the client only");
     out.printf(Locale.ROOT, "  errors              %,d  (%.2f%%; outcome unknown %,d, deadline %,d, other %,d)%n",
         e.total(), Double.isNaN(errorRate) ? 0.0 : 100 * errorRate, e.outcomeUnknown(), e.deadline(), e.other());
 
     json.put("ops_per_sec", opsPerSec);
     json.put("ops", ops);
+    json.put("cpu_us_per_op", cpuMicrosPerOp);
     json.put("reads", reads.getTotalCount());
     json.put("writes", writes.getTotalCount());
     json.put("reads_not_found", m.readsNotFound());

@@ -133,6 +133,31 @@ final class KvTarget implements AutoCloseable {
     return new StorageTotals(entries, fsyncs);
   }
 
+  /** One embedded store's WAL before a restart and how long the restart took. */
+  record Restart(long storeId, long walBytes, long dataDirBytes, Duration took) {}
+
+  /**
+   * Stops each embedded store in turn (a clean shutdown: RocksDB replays its WAL on start) and starts
+   * it again on its data, timing {@code Store.start}: opening RocksDB, replaying the WAL, loading
+   * every region. The client keeps working through the other stores meanwhile.
+   */
+  List<Restart> restartStores() {
+    if (cluster == null) {
+      throw new IllegalStateException("restartStores needs the embedded cluster");
+    }
+    List<Restart> out = new java.util.ArrayList<>();
+    for (int i = 1; i <= cluster.storeCount(); i++) {
+      Store s = cluster.store(i);
+      long wal = s.node().storage().walBytes();
+      long dirBytes = io.flotilla.bench.BenchFiles.sizeOf(cluster.storeDir(i));
+      cluster.stopStore(i);
+      long t0 = System.nanoTime();
+      Store again = cluster.restartStore(i);
+      out.add(new Restart(again.storeId(), wal, dirBytes, Duration.ofNanos(System.nanoTime() - t0)));
+    }
+    return out;
+  }
+
   static void sleepMillis(long ms) {
     try {
       TimeUnit.MILLISECONDS.sleep(ms);

@@ -11,11 +11,11 @@ import java.util.concurrent.atomic.LongAdder;
  * The benchmark's state machine: it goes through the driver's whole apply path but keeps nothing,
  * it only counts the entries it is given. Shared by all groups of a node.
  */
-final class CountingStateMachine implements StateMachine {
+final class CountingStateMachine implements StateMachine<Void> {
   private final LongAdder applied = new LongAdder();
 
   @Override
-  public List<Object> apply(long groupId, List<Entry> entries, StorageBatch batch) {
+  public List<Void> apply(long groupId, List<Entry> entries, StorageBatch batch) {
     applied.add(entries.size());
     return Collections.nCopies(entries.size(), null);
   }

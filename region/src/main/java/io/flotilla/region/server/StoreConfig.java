@@ -100,9 +100,7 @@ public record StoreConfig(
 
   /** The storage settings with the data dir under {@link #dataDir}. */
   public StorageConfig storageConfig() {
-    return new StorageConfig(dataDir.resolve("db"), storage.fsync(), storage.entryCacheBytesPerGroup(),
-        storage.entryCacheBytesTotal(), storage.blockCacheBytes(), storage.writeBufferBytes(),
-        storage.maxWriteBuffers(), storage.maxBackgroundJobs());
+    return storage.withDataDir(dataDir.resolve("db"));
   }
 
   /** The transport settings with frames large enough for the largest write. */

@@ -185,6 +185,20 @@ public final class NodeStorage implements AutoCloseable {
     return rdb.handle(cf);
   }
 
+  /** Bytes of the live WAL files (what a restart would replay, at most). */
+  public long walBytes() {
+    ctx.checkOpen();
+    try {
+      long total = 0;
+      for (org.rocksdb.LogFile f : rdb.db().getSortedWalFiles()) {
+        total += f.sizeFileBytes();
+      }
+      return total;
+    } catch (org.rocksdb.RocksDBException e) {
+      throw new StorageException("listing WAL files failed: " + e.getMessage(), e);
+    }
+  }
+
   /** Bytes held by all groups' entry caches. */
   public long entryCacheBytes() {
     return ctx.cacheBudget().usedBytes();

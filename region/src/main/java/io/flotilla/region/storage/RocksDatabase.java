@@ -27,6 +27,7 @@ import org.rocksdb.WriteOptions;
  * hold, closed together. Thread-safe (RocksDB is); {@link #close()} once, after all users stopped.
  */
 final class RocksDatabase implements AutoCloseable {
+  private static final long MIB = 1L << 20;
   private final RocksDB db;
   private final Map<Cf, ColumnFamilyHandle> handles;
   private final WriteOptions writeOptions;
@@ -53,6 +54,12 @@ final class RocksDatabase implements AutoCloseable {
           .setCreateIfMissing(true)
           .setCreateMissingColumnFamilies(true)
           .setMaxBackgroundJobs(config.maxBackgroundJobs())
+          // NB: a WAL file is deleted only once every family with data in it is flushed; a family
+          // written rarely (default, meta) would otherwise pin every WAL since its last flush.
+          .setMaxTotalWalSize(config.maxTotalWalBytes())
+          // a restart replays the WAL into memtables and serves; no flush on the start-up path
+          .setAvoidFlushDuringRecovery(true)
+          .setBytesPerSync(MIB)
           .setKeepLogFileNum(4));
       List<ColumnFamilyDescriptor> descriptors = new ArrayList<>();
       for (Cf cf : Cf.values()) {

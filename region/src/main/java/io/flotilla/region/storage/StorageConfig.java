@@ -17,6 +17,9 @@ import java.nio.file.Path;
  * @param writeBufferBytes RocksDB memtable size per column family
  * @param maxWriteBuffers memtables per column family before writes stall
  * @param maxBackgroundJobs RocksDB flush and compaction threads
+ * @param maxTotalWalBytes WAL bytes past which RocksDB flushes the column families that keep the
+ *     oldest WAL file alive, so the WAL (and the replay after a restart) stays near this size
+ *     however rarely a family is written (RocksDB's {@code max_total_wal_size})
  */
 public record StorageConfig(
     Path dataDir,
@@ -26,13 +29,17 @@ public record StorageConfig(
     long blockCacheBytes,
     long writeBufferBytes,
     int maxWriteBuffers,
-    int maxBackgroundJobs) {
+    int maxBackgroundJobs,
+    long maxTotalWalBytes) {
 
   private static final long MIB = 1L << 20;
 
-  /** fsync on, 4 MiB of entry cache per group and 256 MiB in all, 256 MiB block cache. */
+  /**
+   * fsync on, 4 MiB of entry cache per group and 256 MiB in all, 256 MiB block cache, 64 MiB
+   * memtables, WAL bounded at 128 MiB (docs/storage.md says why).
+   */
   public static StorageConfig defaults(Path dataDir) {
-    return new StorageConfig(dataDir, true, 4 * MIB, 256 * MIB, 256 * MIB, 64 * MIB, 4, 2);
+    return new StorageConfig(dataDir, true, 4 * MIB, 256 * MIB, 256 * MIB, 64 * MIB, 4, 2, 128 * MIB);
   }
 
   /** Checks every setting; throws {@link IllegalArgumentException} naming the first bad one. */
@@ -62,31 +69,44 @@ public record StorageConfig(
       throw new IllegalArgumentException(
           "maxBackgroundJobs: must be in [1, 256], got " + maxBackgroundJobs);
     }
+    if (maxTotalWalBytes < MIB || maxTotalWalBytes > 64 * 1024 * MIB) {
+      throw new IllegalArgumentException("maxTotalWalBytes: must be in [1 MiB, 64 GiB], got " + maxTotalWalBytes);
+    }
     return this;
   }
 
   public StorageConfig withFsync(boolean value) {
     return new StorageConfig(dataDir, value, entryCacheBytesPerGroup, entryCacheBytesTotal,
-        blockCacheBytes, writeBufferBytes, maxWriteBuffers, maxBackgroundJobs);
+        blockCacheBytes, writeBufferBytes, maxWriteBuffers, maxBackgroundJobs, maxTotalWalBytes);
   }
 
   public StorageConfig withEntryCache(long bytesPerGroup, long bytesTotal) {
     return new StorageConfig(dataDir, fsync, bytesPerGroup, bytesTotal, blockCacheBytes,
-        writeBufferBytes, maxWriteBuffers, maxBackgroundJobs);
+        writeBufferBytes, maxWriteBuffers, maxBackgroundJobs, maxTotalWalBytes);
   }
 
   public StorageConfig withBlockCacheBytes(long value) {
     return new StorageConfig(dataDir, fsync, entryCacheBytesPerGroup, entryCacheBytesTotal, value,
-        writeBufferBytes, maxWriteBuffers, maxBackgroundJobs);
+        writeBufferBytes, maxWriteBuffers, maxBackgroundJobs, maxTotalWalBytes);
   }
 
   public StorageConfig withWriteBuffers(long bytes, int count) {
     return new StorageConfig(dataDir, fsync, entryCacheBytesPerGroup, entryCacheBytesTotal,
-        blockCacheBytes, bytes, count, maxBackgroundJobs);
+        blockCacheBytes, bytes, count, maxBackgroundJobs, maxTotalWalBytes);
   }
 
   public StorageConfig withMaxBackgroundJobs(int value) {
     return new StorageConfig(dataDir, fsync, entryCacheBytesPerGroup, entryCacheBytesTotal,
-        blockCacheBytes, writeBufferBytes, maxWriteBuffers, value);
+        blockCacheBytes, writeBufferBytes, maxWriteBuffers, value, maxTotalWalBytes);
+  }
+
+  public StorageConfig withMaxTotalWalBytes(long value) {
+    return new StorageConfig(dataDir, fsync, entryCacheBytesPerGroup, entryCacheBytesTotal,
+        blockCacheBytes, writeBufferBytes, maxWriteBuffers, maxBackgroundJobs, value);
+  }
+
+  public StorageConfig withDataDir(Path value) {
+    return new StorageConfig(value, fsync, entryCacheBytesPerGroup, entryCacheBytesTotal,
+        blockCacheBytes, writeBufferBytes, maxWriteBuffers, maxBackgroundJobs, maxTotalWalBytes);
   }
 }

@@ -37,27 +37,34 @@ import org.slf4j.LoggerFactory;
  *   <tr><td>EpochNotMatch</td><td>replaced by the store's current regions</td><td>at once</td></tr>
  *   <tr><td>RegionNotFound, KeyNotInRegion</td><td>region dropped (reloaded from PD)</td>
  *       <td>after backoff</td></tr>
- *   <tr><td>ServerBusy, handler failure</td><td>none</td><td>after backoff</td></tr>
+ *   <tr><td>ServerBusy, a kind this version does not know</td><td>none</td>
+ *       <td>after backoff</td></tr>
+ *   <tr><td>handler failure (RPC error, no KvError)</td><td>none; a write may have been
+ *       applied</td><td>after backoff</td></tr>
  *   <tr><td>no answer in time</td><td>leader := next voter</td><td>at once</td></tr>
  *   <tr><td>connection lost, store unknown or a tombstone</td><td>leader := next voter, address
  *       forgotten; after every peer failed, region dropped</td><td>at once</td></tr>
- *   <tr><td>"stale sequence" (a later write of this client applied first)</td><td>none</td>
+ *   <tr><td>StaleSequence (writes: a later write of this client overtook it)</td><td>none</td>
  *       <td>at once, under a new seq; OutcomeUnknown if an earlier attempt may have applied</td></tr>
  *   <tr><td>PD or store look-up failed</td><td>none</td><td>after backoff</td></tr>
- *   <tr><td>LimitExceeded, OutcomeUnknown from the store</td><td colspan="2">the call fails</td></tr>
+ *   <tr><td>LimitExceeded</td><td colspan="2">the call fails with LimitExceededException</td></tr>
+ *   <tr><td>OutcomeUnknown (writes: the store cannot tell whether it applied)</td>
+ *       <td colspan="2">the call fails with OutcomeUnknownException</td></tr>
  * </table>
  *
- * "At once" is bounded: after a few immediate retries in a row the next one waits a backoff, so
- * two stores pointing at each other cannot spin.
+ * <p>The router decides by the KvError's kind, never by its message. "At once" is bounded: after
+ * a few immediate retries in a row the next one waits a backoff, so two stores pointing at each
+ * other cannot spin.
  *
  * <p>At the deadline, a write that was sent and not answered (in flight, timed out, or lost with
  * its connection after it was written) fails with {@link OutcomeUnknownException}; a read, or a
  * write never sent, fails with {@link DeadlineExceededException} if the last thing that went wrong
  * was slowness, with {@link RegionUnavailableException} if it was an error. A write's retries all
  * carry the same seq: if an earlier attempt was applied, the store answers the retry with the first
- * answer and applies nothing. A store keeps only the last seq per client and region, so a write
- * overtaken by a later one of the same client is refused as "stale sequence": it is sent again
- * under a new seq if no earlier attempt can have been applied, else it is OutcomeUnknown.
+ * answer and applies nothing. A store keeps the answers of a client's seqs from its oldest pending
+ * write on ({@code min_pending_seq}), so a write overtaken by later ones of the same client may
+ * find its seq forgotten and be refused with StaleSequence: it is sent again under a new seq if no
+ * earlier attempt can have been applied, else it is OutcomeUnknown.
  *
  * <p>Threads: one attempt at a time; each step runs on a router thread. The deadline timer may run
  * concurrently with an attempt: whichever completes the result first wins.
@@ -66,9 +73,6 @@ final class RegionCall<R> {
 
   private static final Logger LOG = LoggerFactory.getLogger(RegionCall.class);
   private static final int MAX_IMMEDIATE_RETRIES = 3;
-  static final String OUTCOME_UNKNOWN_PREFIX = "OutcomeUnknown";
-  /** How a store's KvError (of no kind) says a write's seq is below the last it applied. */
-  static final String STALE_SEQUENCE = "stale sequence";
 
   private final RouterContext ctx;
   private final RegionRequest<R> request;
@@ -245,22 +249,38 @@ final class RegionCall<R> {
         fail(new LimitExceededException(l.getLimit(), l.getMax(), l.getActual(),
             request.describe() + " (refused by store " + peer.getStoreId() + ")"));
       }
-      case KIND_NOT_SET -> {
-        if (request.isWrite() && error.getMessage().startsWith(STALE_SEQUENCE)) {
+      case STALE_SEQUENCE -> {
+        if (request.isWrite()) {
           onStaleSeq(peer, error);
         } else {
           retry(false);
         }
       }
-      default -> retry(false); // SERVER_BUSY, and kinds this version does not know
+      case OUTCOME_UNKNOWN -> {
+        if (request.isWrite()) {
+          onOutcomeUnknown(peer, error);
+        } else {
+          retry(false);
+        }
+      }
+      // SERVER_BUSY, and KIND_NOT_SET: how a kind this version does not know arrives.
+      default -> retry(false);
     }
   }
 
+  /** The store cannot tell whether the write was applied, and it may still be: the call ends. */
+  private void onOutcomeUnknown(Peer peer, KvError error) {
+    maybeDelivered = true;
+    fail(new OutcomeUnknownException(request.describe() + ": store " + peer.getStoreId()
+        + " cannot tell whether the write was applied (seq " + seq + "): " + error.getMessage(),
+        lastError));
+  }
+
   /**
-   * The region already applied a later write of this client, so it refuses this seq (it keeps the
-   * last seq per client only). If no attempt of this write may have reached a store, it was not
-   * applied: send it again under a new seq. Otherwise an earlier attempt may have been applied
-   * before the later write, and nobody can tell.
+   * The region forgot this seq's answer (it is below the client's oldest pending write, as a later
+   * write of this client told the region), so it refuses it unapplied. If no attempt of this write
+   * may have reached a store, it was not applied: send it again under a new seq. Otherwise an
+   * earlier attempt may have been applied before the later write, and nobody can tell.
    */
   private void onStaleSeq(Peer peer, KvError error) {
     if (maybeDelivered) {
@@ -301,15 +321,6 @@ final class RegionCall<R> {
   }
 
   private void onRemoteError(CachedRegion region, Peer peer, RemoteRpcException error) {
-    if (error.code() == RpcErrorCode.HANDLER_FAILED && isOutcomeUnknown(error)) {
-      if (request.isWrite()) {
-        fail(new OutcomeUnknownException(request.describe() + ": store " + peer.getStoreId()
-            + " cannot tell whether the write was applied", error));
-      } else {
-        retry(false);
-      }
-      return;
-    }
     switch (error.code()) {
       case HANDLER_FAILED -> retry(false);
       case RESPONSE_TOO_LARGE -> {
@@ -399,7 +410,10 @@ final class RegionCall<R> {
     result.completeExceptionally(error);
   }
 
-  /** Whether a failed RPC may have reached the store (and a write may have been applied). */
+  /**
+   * Whether a failed RPC may have reached the store (and a write may have been applied). A handler
+   * failure may: it is no KvError, whose kinds other than OutcomeUnknown all mean "not applied".
+   */
   private static boolean mayHaveBeenDelivered(Throwable error) {
     if (error instanceof RpcTimeoutException) {
       return true;
@@ -407,35 +421,8 @@ final class RegionCall<R> {
     if (error instanceof ConnectionLostException lost) {
       return lost.maybeDelivered();
     }
-    return error instanceof RemoteRpcException remote && isOutcomeUnknown(remote);
-  }
-
-  /**
-   * Whether the store's handler failed with a message starting "OutcomeUnknown". The transport
-   * sends the handler's exception as {@code toString()} and prefixes the code, so this accepts
-   * {@code "HANDLER_FAILED: OutcomeUnknown..."}, {@code "HANDLER_FAILED: a.b.SomeException:
-   * OutcomeUnknown..."} and an exception class named {@code OutcomeUnknown*}.
-   */
-  static boolean isOutcomeUnknown(RemoteRpcException error) {
-    if (error.code() != RpcErrorCode.HANDLER_FAILED) {
-      return false;
-    }
-    String message = String.valueOf(error.getMessage());
-    String codePrefix = error.code() + ": ";
-    if (message.startsWith(codePrefix)) {
-      message = message.substring(codePrefix.length());
-    }
-    if (message.startsWith(OUTCOME_UNKNOWN_PREFIX)) {
-      return true;
-    }
-    int colon = message.indexOf(": ");
-    String head = colon < 0 ? message : message.substring(0, colon);
-    if (head.isEmpty() || !head.chars().allMatch(c -> Character.isJavaIdentifierPart(c) || c == '.')) {
-      return false;
-    }
-    String simpleName = head.substring(head.lastIndexOf('.') + 1);
-    return simpleName.startsWith(OUTCOME_UNKNOWN_PREFIX)
-        || colon >= 0 && message.startsWith(OUTCOME_UNKNOWN_PREFIX, colon + 2);
+    return error instanceof RemoteRpcException remote
+        && remote.code() == RpcErrorCode.HANDLER_FAILED;
   }
 
   static Throwable unwrap(Throwable t) {

@@ -61,6 +61,6 @@ class ConcurrencyTest {
     assertThat(Harness.strings(h.cluster.data())).isEqualTo(Harness.strings(expected));
     assertThat(h.cluster.applies()).isEqualTo((long) THREADS * WRITES_PER_THREAD);
     System.out.println("stale-sequence refusals re-sent under a new seq: "
-        + h.cluster.errorsAnswered(KvError.KindCase.KIND_NOT_SET));
+        + h.cluster.errorsAnswered(KvError.KindCase.STALE_SEQUENCE));
   }
 }

@@ -21,6 +21,7 @@ import io.flotilla.engine.proto.RegionNotFound;
 import io.flotilla.engine.proto.RequestContext;
 import io.flotilla.engine.proto.ScanRequest;
 import io.flotilla.engine.proto.ScanResponse;
+import io.flotilla.engine.proto.StaleSequence;
 import io.flotilla.engine.proto.WriteRequest;
 import io.flotilla.engine.proto.WriteResponse;
 import io.flotilla.engine.transport.RemoteRpcException;
@@ -48,12 +49,13 @@ import java.util.concurrent.TimeUnit;
  * map, cut into regions with epochs and leaders, checked the way a real store checks them
  * (RegionNotFound, NotLeader with a hint, EpochNotMatch with the current regions, KeyNotInRegion),
  * writes de-duplicated as a store does (per region and client, the last seq and its answer; a lower
- * seq is refused as "stale sequence"; a split copies the table), and a {@link FakePdClient} whose view of the regions may
- * lag behind the stores'.
+ * seq is refused with StaleSequence; a split copies the table), and a {@link FakePdClient} whose
+ * view of the regions may lag behind the stores'.
  *
  * <p>As a {@link StoreRpc} it calls stores in-process; {@link #handle} serves a request for a real
  * transport (see {@code RealTransportTest}). An {@link Interceptor} decides per request whether it
- * is served, dropped (no answer ever), applied but unanswered, or failed.
+ * is served, dropped (no answer ever), applied but unanswered, answered with a given KvError (and
+ * not applied), or failed.
  *
  * <p>Threads: any; the state is guarded by the cluster's monitor.
  */
@@ -63,19 +65,24 @@ final class FakeCluster implements StoreRpc, AutoCloseable {
   static final int BASE_PORT = 20_000;
 
   /** What happens to one request. */
-  record Action(Kind kind, RuntimeException error) {
-    enum Kind { SERVE, DROP, APPLY_THEN_DROP, HANDLER_FAILS, TRANSPORT_FAILS }
+  record Action(Kind kind, RuntimeException error, KvError answer) {
+    enum Kind { SERVE, DROP, APPLY_THEN_DROP, ANSWER_ERROR, HANDLER_FAILS, TRANSPORT_FAILS }
 
-    static final Action SERVE = new Action(Kind.SERVE, null);
-    static final Action DROP = new Action(Kind.DROP, null);
-    static final Action APPLY_THEN_DROP = new Action(Kind.APPLY_THEN_DROP, null);
+    static final Action SERVE = new Action(Kind.SERVE, null, null);
+    static final Action DROP = new Action(Kind.DROP, null, null);
+    static final Action APPLY_THEN_DROP = new Action(Kind.APPLY_THEN_DROP, null, null);
+
+    /** The store answers {@code error} in the method's response, and does nothing else. */
+    static Action answer(KvError error) {
+      return new Action(Kind.ANSWER_ERROR, null, error);
+    }
 
     static Action handlerFails(String message) {
-      return new Action(Kind.HANDLER_FAILS, new IllegalStateException(message));
+      return new Action(Kind.HANDLER_FAILS, new IllegalStateException(message), null);
     }
 
     static Action transportFails(TransportException e) {
-      return new Action(Kind.TRANSPORT_FAILS, e);
+      return new Action(Kind.TRANSPORT_FAILS, e, null);
     }
   }
 
@@ -271,6 +278,8 @@ final class FakeCluster implements StoreRpc, AutoCloseable {
     switch (action.kind()) {
       case DROP:
         return new CompletableFuture<>();
+      case ANSWER_ERROR:
+        return CompletableFuture.completedFuture(errorResponse(method, action.answer()));
       case HANDLER_FAILS:
         return CompletableFuture.failedFuture(action.error());
       case TRANSPORT_FAILS:
@@ -303,6 +312,15 @@ final class FakeCluster implements StoreRpc, AutoCloseable {
       case "kv.scan" -> ScanRequest.parseFrom(request);
       case "kv.write" -> WriteRequest.parseFrom(request);
       default -> throw new IllegalArgumentException("no such method " + method);
+    };
+  }
+
+  private static byte[] errorResponse(String method, KvError error) {
+    return switch (method) {
+      case "kv.get" -> GetResponse.newBuilder().setError(error).build().toByteArray();
+      case "kv.batch_get" -> BatchGetResponse.newBuilder().setError(error).build().toByteArray();
+      case "kv.scan" -> ScanResponse.newBuilder().setError(error).build().toByteArray();
+      default -> WriteResponse.newBuilder().setError(error).build().toByteArray();
     };
   }
 
@@ -409,10 +427,12 @@ final class FakeCluster implements StoreRpc, AutoCloseable {
       return last.getValue();
     }
     if (r.getSeq() != 0 && last != null && r.getSeq() < last.getKey()) {
-      errorsAnswered.merge(KvError.KindCase.KIND_NOT_SET, 1, Integer::sum);
+      errorsAnswered.merge(KvError.KindCase.STALE_SEQUENCE, 1, Integer::sum);
       return WriteResponse.newBuilder().setError(KvError.newBuilder().setMessage(
-          "stale sequence: client " + r.getClientId() + " seq " + r.getSeq() + " < last applied "
-              + last.getKey() + " in region " + region.getId() + "; not applied")).build()
+          "client " + r.getClientId() + " seq " + r.getSeq() + " < last applied " + last.getKey()
+              + " in region " + region.getId() + "; not applied")
+          .setStaleSequence(StaleSequence.newBuilder().setClientId(r.getClientId())
+              .setSeq(r.getSeq()).setFloor(last.getKey()))).build()
           .toByteArray();
     }
     byte[] answer = apply(r.getMutationsList()).toByteArray();

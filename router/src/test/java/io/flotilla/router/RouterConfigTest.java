@@ -64,22 +64,4 @@ class RouterConfigTest {
     assertThat(low).containsExactly(5, 10, 20, 40, 40, 40);
     assertThat(high).containsExactly(9, 19, 39, 79, 79, 79);
   }
-
-  @Test
-  void anOutcomeUnknownHandlerErrorIsRecognizedInTheFormsTheTransportSends() {
-    assertThat(RegionCall.isOutcomeUnknown(handlerFailed("OutcomeUnknown: dropped"))).isTrue();
-    assertThat(RegionCall.isOutcomeUnknown(
-        handlerFailed("java.lang.IllegalStateException: OutcomeUnknown: dropped"))).isTrue();
-    assertThat(RegionCall.isOutcomeUnknown(
-        handlerFailed("io.flotilla.region.server.OutcomeUnknownException: dropped"))).isTrue();
-    assertThat(RegionCall.isOutcomeUnknown(
-        handlerFailed("java.lang.IllegalStateException: region busy"))).isFalse();
-    assertThat(RegionCall.isOutcomeUnknown(
-        handlerFailed("the OutcomeUnknown is elsewhere: x"))).isFalse();
-  }
-
-  private static io.flotilla.engine.transport.RemoteRpcException handlerFailed(String message) {
-    return new io.flotilla.engine.transport.RemoteRpcException(
-        io.flotilla.engine.transport.RpcErrorCode.HANDLER_FAILED, message);
-  }
 }

@@ -4,6 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import io.flotilla.engine.proto.KvError;
+import io.flotilla.engine.proto.OutcomeUnknown;
+import io.flotilla.engine.proto.StaleSequence;
 import io.flotilla.engine.proto.WriteRequest;
 import io.flotilla.engine.transport.ConnectionLostException;
 import io.flotilla.router.FakeCluster.Action;
@@ -93,28 +96,44 @@ class WriteOutcomeTest {
 
   @Test
   void aStoreThatCannotTellIsReportedAsOutcomeUnknown() {
-    h.cluster.setInterceptor((store, method, r) -> Action.handlerFails(
-        "OutcomeUnknown: the proposal was dropped after it may have been replicated"));
+    h.cluster.setInterceptor((store, method, r) -> Action.answer(outcomeUnknown(
+        "proposal not applied within 5000 ms; it may still be")));
 
+    long start = System.nanoTime();
     assertThatThrownBy(() -> h.kv.put("k", "v"))
         .isInstanceOf(OutcomeUnknownException.class)
-        .hasRootCauseMessage("HANDLER_FAILED: java.lang.IllegalStateException: OutcomeUnknown:"
-            + " the proposal was dropped after it may have been replicated");
+        .hasMessageContaining("cannot tell whether the write was applied")
+        .hasMessageContaining("it may still be");
+    assertThat((System.nanoTime() - start) / 1_000_000).isLessThan(DEADLINE.toMillis());
     assertThat(h.cluster.received("kv.write")).hasSize(1);
     // A read is not a write: it is retried, and fails at the deadline.
     assertThatThrownBy(() -> h.kv.get("k")).isInstanceOf(RegionUnavailableException.class);
   }
 
   @Test
-  void otherHandlerFailuresAreRetried() {
+  void handlerFailuresAreRetriedWhateverTheirMessage() {
     AtomicInteger calls = new AtomicInteger();
-    patient.cluster.setInterceptor((store, method, r) -> calls.getAndIncrement() < 2
-        ? Action.handlerFails("region 1 is busy applying a snapshot") : Action.SERVE);
+    patient.cluster.setInterceptor((store, method, r) -> switch (calls.getAndIncrement()) {
+      case 0 -> Action.handlerFails("region 1 is busy applying a snapshot");
+      case 1 -> Action.handlerFails("OutcomeUnknown: a message is not an outcome");
+      default -> Action.SERVE;
+    });
 
     patient.kv.put("k", "v");
 
     assertThat(patient.kv.get("k")).isEqualTo("v");
     assertThat(patient.cluster.applies()).isEqualTo(1);
+    assertThat(sameWrite(patient.cluster.received("kv.write"))).isTrue();
+  }
+
+  @Test
+  void aWriteWhoseHandlerKeepsFailingMayHaveBeenApplied() {
+    h.cluster.setInterceptor((store, method, r) -> method.equals("kv.write")
+        ? Action.handlerFails("apply failed") : Action.SERVE);
+
+    // The store got it and did not say "not applied" with a KvError: unknown, not failed.
+    assertThatThrownBy(() -> h.kv.put("k", "v")).isInstanceOf(OutcomeUnknownException.class);
+    assertThat(h.cluster.received("kv.write")).hasSizeGreaterThan(1);
   }
 
   @Test
@@ -182,6 +201,23 @@ class WriteOutcomeTest {
   }
 
   @Test
+  void aStaleSequenceAnswerIsSentAgainUnderANewSeqAndAppliedOnce() {
+    patient.kv.put("k", "v0");
+    AtomicInteger writes = new AtomicInteger();
+    patient.cluster.setInterceptor((store, method, r) -> method.equals("kv.write")
+        && writes.incrementAndGet() == 1 ? Action.answer(staleSequence((WriteRequest) r))
+        : Action.SERVE);
+    patient.cluster.received.clear();
+
+    patient.kv.put("k", "v1");
+
+    assertThat(patient.cluster.received("kv.write"))
+        .extracting(w -> ((WriteRequest) w.request()).getSeq()).containsExactly(2L, 3L);
+    assertThat(patient.cluster.applies()).isEqualTo(2);
+    assertThat(patient.kv.get("k")).isEqualTo("v1");
+  }
+
+  @Test
   void aWriteOvertakenAfterItMayHaveBeenAppliedIsOutcomeUnknown() {
     patient.kv.put("k", "v0");
     AtomicInteger writes = new AtomicInteger();
@@ -193,9 +229,13 @@ class WriteOutcomeTest {
       return Action.SERVE;
     });
 
+    long start = System.nanoTime();
     assertThatThrownBy(() -> patient.kv.put("k", "overtaken"))
         .isInstanceOf(OutcomeUnknownException.class)
-        .hasMessageContaining("stale sequence");
+        .hasMessageContaining("may have been applied, and store 1 no longer remembers");
+    // Decided on the StaleSequence answer, not at the deadline.
+    assertThat((System.nanoTime() - start) / 1_000_000)
+        .isLessThan(Harness.fastConfig().timeout().toMillis());
   }
 
   @Test
@@ -213,6 +253,17 @@ class WriteOutcomeTest {
         ExecutionException.class).withMessageContaining("the client was closed");
     assertThatThrownBy(() -> h.kv.get("k")).isInstanceOf(KvException.class)
         .hasMessageContaining("closed");
+  }
+
+  static KvError outcomeUnknown(String message) {
+    return KvError.newBuilder().setMessage(message)
+        .setOutcomeUnknown(OutcomeUnknown.newBuilder().setRegionId(1)).build();
+  }
+
+  private static KvError staleSequence(WriteRequest w) {
+    return KvError.newBuilder().setMessage("forgotten")
+        .setStaleSequence(StaleSequence.newBuilder().setClientId(w.getClientId())
+            .setSeq(w.getSeq()).setFloor(w.getSeq() + 1)).build();
   }
 
   /** Whether all the requests are one write: same client id and seq, non-zero. */

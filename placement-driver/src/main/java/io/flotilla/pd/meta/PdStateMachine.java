@@ -56,7 +56,7 @@ import org.slf4j.LoggerFactory;
  * <p>Threads: {@link #apply} and {@link #restore} on the thread driving PD's group; {@link
  * #snapshot} on any thread.
  */
-public final class PdStateMachine implements StateMachine {
+public final class PdStateMachine implements StateMachine<ApplyResult> {
   private static final Logger LOG = LoggerFactory.getLogger(PdStateMachine.class);
 
   /** PD's Raft group id. */
@@ -83,8 +83,8 @@ public final class PdStateMachine implements StateMachine {
   // ------------------------------------------------------------------ StateMachine
 
   @Override
-  public List<Object> apply(long groupId, List<Entry> entries, StorageBatch batch) {
-    List<Object> results = new ArrayList<>(entries.size());
+  public List<ApplyResult> apply(long groupId, List<Entry> entries, StorageBatch batch) {
+    List<ApplyResult> results = new ArrayList<>(entries.size());
     state.writeLock().lock();
     try {
       for (Entry e : entries) {

@@ -480,8 +480,7 @@ final class PdService {
   /** Proposes {@code cmd}; completes once applied, failing with the state machine's error if any. */
   CompletableFuture<ApplyResult> propose(PdCommand cmd) {
     requireLeader();
-    return driver.propose(GROUP, cmd.toByteArray()).thenApplyAsync(r -> {
-      ApplyResult a = (ApplyResult) r;
+    return driver.propose(GROUP, cmd.toByteArray(), ApplyResult.class).thenApplyAsync(a -> {
       if (!a.isOk()) {
         throw new PdFailure(a.error(), a.message());
       }

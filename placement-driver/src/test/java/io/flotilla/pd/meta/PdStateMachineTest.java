@@ -40,18 +40,18 @@ class PdStateMachineTest {
     byte[] snapshot;
     try (NodeStorage storage = open("a", true)) {
       PdStateMachine sm = PdStateMachine.open(storage);
-      List<Object> r = apply(storage, sm,
+      List<ApplyResult> r = apply(storage, sm,
           init(42), init(43),
           putStore(Store.newBuilder().setId(1).setAddress("h:1").build()),
           bootstrap(Store.newBuilder().setId(2).setAddress("h:2").build(), region(10, "", "", 1, 1, peer(11, 2))),
           reserve(100), reserve(5),
           split(region(20, "", "k", 2, 1, peer(21, 2)), region(10, "k", "", 2, 1, peer(11, 2))));
-      assertThat(((ApplyResult) r.get(0)).value()).isEqualTo(42);
-      assertThat(((ApplyResult) r.get(1)).value()).as("the first cluster id stays").isEqualTo(42);
-      assertThat(((ApplyResult) r.get(3)).isOk()).isTrue();
-      assertThat(((ApplyResult) r.get(4)).value()).isEqualTo(1);
-      assertThat(((ApplyResult) r.get(5)).value()).isEqualTo(101);
-      assertThat(((ApplyResult) r.get(6)).value()).as("both halves taken").isEqualTo(3);
+      assertThat(r.get(0).value()).isEqualTo(42);
+      assertThat(r.get(1).value()).as("the first cluster id stays").isEqualTo(42);
+      assertThat(r.get(3).isOk()).isTrue();
+      assertThat(r.get(4).value()).isEqualTo(1);
+      assertThat(r.get(5).value()).isEqualTo(101);
+      assertThat(r.get(6).value()).as("both halves taken").isEqualTo(3);
       snapshot = sm.snapshot(G);
     }
     try (NodeStorage storage = open("a", false)) {
@@ -77,10 +77,10 @@ class PdStateMachineTest {
     try (NodeStorage storage = open("c", true)) {
       PdStateMachine sm = PdStateMachine.open(storage);
       MetaState s = sm.state();
-      List<Object> boot = apply(storage, sm, init(1), putStore(Store.newBuilder().setId(2).setAddress("h:2").build()),
+      List<ApplyResult> boot = apply(storage, sm, init(1), putStore(Store.newBuilder().setId(2).setAddress("h:2").build()),
           bootstrap(Store.newBuilder().setId(1).setAddress("h:1").build(),
               region(10, "", "", 5, 5, peer(11, 1), peer(12, 2))));
-      assertThat(boot).allMatch(o -> ((ApplyResult) o).isOk());
+      assertThat(boot).allMatch(ApplyResult::isOk);
       assertThat(taken(apply(storage, sm, putRegion(region(10, "", "", 4, 6, peer(11, 1)), 11, 1)))).isFalse();
       assertThat(taken(apply(storage, sm, putRegion(region(10, "", "", 6, 4, peer(11, 1)), 11, 1)))).isFalse();
       assertThat(s.regionById(10).orElseThrow().getRegion().getPeersCount()).isEqualTo(2);
@@ -109,14 +109,14 @@ class PdStateMachineTest {
     try (NodeStorage storage = open("d", true)) {
       PdStateMachine sm = PdStateMachine.open(storage);
       Store one = Store.newBuilder().setId(1).setAddress("h:1").build();
-      List<Object> r = apply(storage, sm,
+      List<ApplyResult> r = apply(storage, sm,
           reserve(0),
           bootstrap(one, region(10, "", "", 1, 1, peer(11, 1), peer(12, 1))),
           bootstrap(one, region(10, "", "", 1, 1, peer(11, 1))),
           bootstrap(one, region(10, "", "", 1, 1, peer(11, 1))),
           putStore(Store.newBuilder().setId(2).setAddress("h:1").build()),
           unknownCommand());
-      assertThat(r).extracting(o -> ((ApplyResult) o).error()).containsExactly(
+      assertThat(r).extracting(ApplyResult::error).containsExactly(
           PdErrorType.PD_ERROR_INVALID_ARGUMENT,
           PdErrorType.PD_ERROR_INVALID_ARGUMENT,
           PdErrorType.PD_ERROR_NONE,
@@ -153,21 +153,21 @@ class PdStateMachineTest {
     return s;
   }
 
-  private List<Object> apply(NodeStorage storage, PdStateMachine sm, PdCommand... commands) {
+  private List<ApplyResult> apply(NodeStorage storage, PdStateMachine sm, PdCommand... commands) {
     List<Entry> entries = new ArrayList<>();
     for (PdCommand c : commands) {
       entries.add(Entry.normal(1, ++index, c.toByteArray()));
     }
     try (StorageBatch b = storage.newBatch()) {
-      List<Object> results = sm.apply(G, entries, b);
+      List<ApplyResult> results = sm.apply(G, entries, b);
       b.setApplied(G, index);
       storage.write(b);
       return results;
     }
   }
 
-  private static boolean taken(List<Object> results) {
-    return ((ApplyResult) results.get(0)).value() == 1;
+  private static boolean taken(List<ApplyResult> results) {
+    return results.get(0).value() == 1;
   }
 
   static byte[] bytes(String s) {

@@ -8,10 +8,9 @@ import java.util.concurrent.CompletableFuture;
 sealed interface GroupEvent {
   record Inbound(Message message) implements GroupEvent {}
 
-  record Propose(byte[] data, CompletableFuture<Object> result, long deadlineNanos) implements GroupEvent {}
+  record Propose(byte[] data, Answer<?> result, long deadlineNanos) implements GroupEvent {}
 
-  record ProposeConfChange(ConfChange change, CompletableFuture<Object> result, long deadlineNanos)
-      implements GroupEvent {}
+  record ProposeConfChange(ConfChange change, Answer<?> result, long deadlineNanos) implements GroupEvent {}
 
   /** A linearizable read: completes with the index the state machine must have applied. */
   record Read(CompletableFuture<Long> result, long deadlineNanos) implements GroupEvent {}

@@ -117,7 +117,7 @@ public final class RaftDriver implements AutoCloseable {
    * creates it with {@code peers} as the initial voters ({@code peers} empty for a replica that
    * will be sent a snapshot). {@code peerId} is this replica's Raft id.
    */
-  public void startGroup(long groupId, long peerId, List<Long> peers, StateMachine sm) {
+  public void startGroup(long groupId, long peerId, List<Long> peers, StateMachine<?> sm) {
     if (groups.containsKey(groupId)) {
       throw new IllegalStateException("group " + groupId + " is already running on node " + nodeId);
     }
@@ -204,28 +204,38 @@ public final class RaftDriver implements AutoCloseable {
   // ------------------------------------------------------------------ requests
 
   /**
-   * Proposes a command. Completes after it is applied, with the state machine's result, or
-   * exceptionally with {@link NotLeaderException}, {@link DroppedException} or
-   * {@link OutcomeUnknownException}.
+   * Proposes a command. Completes after it is applied, with the state machine's result for it
+   * (which must be a {@code type}, or null), or exceptionally with {@link NotLeaderException} or
+   * {@link DroppedException} (certainly not applied), {@link OutcomeUnknownException} (it may be),
+   * or {@link IllegalStateException} if the result is not a {@code type} (it was applied).
    */
-  public CompletableFuture<Object> propose(long groupId, byte[] command) {
-    CompletableFuture<Object> f = new CompletableFuture<>();
-    RaftGroup g = groupOrFail(groupId, f);
+  public <R> CompletableFuture<R> propose(long groupId, byte[] command, Class<R> type) {
+    Answer<R> answer = Answer.of(type);
+    RaftGroup g = groupOrFail(groupId, answer.future());
     if (g != null) {
-      g.mailbox.add(new GroupEvent.Propose(command, f, deadline()));
+      g.mailbox.add(new GroupEvent.Propose(command, answer, deadline()));
       schedule(g);
     }
-    return f;
+    return answer.future();
   }
 
-  public CompletableFuture<Object> proposeConfChange(long groupId, ConfChange cc) {
-    CompletableFuture<Object> f = new CompletableFuture<>();
-    RaftGroup g = groupOrFail(groupId, f);
+  /** {@link #propose(long, byte[], Class)} for a proposer that only waits for the apply. */
+  public CompletableFuture<Object> propose(long groupId, byte[] command) {
+    return propose(groupId, command, Object.class);
+  }
+
+  /**
+   * Proposes a membership change; completes as {@link #propose(long, byte[], Class)} does, with the
+   * result of {@link StateMachine#applyConfChange}.
+   */
+  public <R> CompletableFuture<R> proposeConfChange(long groupId, ConfChange cc, Class<R> type) {
+    Answer<R> answer = Answer.of(type);
+    RaftGroup g = groupOrFail(groupId, answer.future());
     if (g != null) {
-      g.mailbox.add(new GroupEvent.ProposeConfChange(cc, f, deadline()));
+      g.mailbox.add(new GroupEvent.ProposeConfChange(cc, answer, deadline()));
       schedule(g);
     }
-    return f;
+    return answer.future();
   }
 
   /**
@@ -488,8 +498,11 @@ public final class RaftDriver implements AutoCloseable {
       }
     }
     DroppedException stopped = new DroppedException("raft driver of node " + nodeId + " stopped");
+    // NB: entries this node appended may still be committed by the other replicas.
+    OutcomeUnknownException stoppedAppended = new OutcomeUnknownException("raft driver of node " + nodeId
+        + " stopped with the proposal in its log; other replicas may still commit it");
     for (RaftGroup g : groups.values()) {
-      g.failAll(stopped);
+      g.failAll(stopped, stoppedAppended);
     }
     LOG.info("raft driver stopped [node={}] {}", nodeId, counters);
   }

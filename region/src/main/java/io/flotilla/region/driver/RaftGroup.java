@@ -39,7 +39,7 @@ import org.slf4j.LoggerFactory;
 final class RaftGroup {
   private static final Logger LOG = LoggerFactory.getLogger(RaftGroup.class);
 
-  private record PendingProposal(long term, CompletableFuture<Object> result, long deadlineNanos) {}
+  private record PendingProposal(long term, Answer<?> result, long deadlineNanos) {}
 
   private record PendingRead(CompletableFuture<Long> result, long deadlineNanos) {}
 
@@ -48,7 +48,7 @@ final class RaftGroup {
   final long id;
   final RawNode raw;
   final RocksRaftStorage storage;
-  private final StateMachine sm;
+  private final StateMachine<?> sm;
   private final RaftDriver driver;
   final ConcurrentLinkedQueue<GroupEvent> mailbox = new ConcurrentLinkedQueue<>();
   final AtomicBoolean scheduled = new AtomicBoolean();
@@ -76,7 +76,7 @@ final class RaftGroup {
   private final List<byte[]> proposalBatch = new ArrayList<>();
   private final List<GroupEvent.Propose> proposalBatchEvents = new ArrayList<>();
 
-  RaftGroup(long id, RawNode raw, RocksRaftStorage storage, StateMachine sm, RaftDriver driver, long tick) {
+  RaftGroup(long id, RawNode raw, RocksRaftStorage storage, StateMachine<?> sm, RaftDriver driver, long tick) {
     this.id = id;
     this.raw = raw;
     this.storage = storage;
@@ -407,7 +407,7 @@ final class RaftGroup {
     if (run.isEmpty()) {
       return;
     }
-    List<Object> results = sm.apply(id, run, wb);
+    List<?> results = sm.apply(id, run, wb);
     for (int i = 0; i < run.size(); i++) {
       Entry e = run.get(i);
       completions.add(new Completion(e.index(), e.term(), results.get(i)));
@@ -456,7 +456,7 @@ final class RaftGroup {
     }
     proposals.remove(c.index());
     if (p.term() == c.term()) {
-      p.result().complete(c.result());
+      p.result().complete(id, c.index(), c.result());
     } else {
       p.result().completeExceptionally(new DroppedException(
           "group " + id + ": index " + c.index() + " holds an entry of term " + c.term() + ", not ours (" + p.term() + ")"));

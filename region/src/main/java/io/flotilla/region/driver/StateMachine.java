@@ -14,16 +14,23 @@ import java.util.List;
  * applied index and the Raft log of the same round in one {@link StorageBatch} (one fsync). A
  * state machine that keeps state in memory must be able to rebuild it from {@link #restore} and the
  * entries replayed after a restart.
+ *
+ * <p>{@code R} is what applying an entry answers. A state machine whose commands answer different
+ * types (a KV write, a split) says which command answers which subtype; its proposers name that
+ * subtype to {@link RaftDriver#propose(long, byte[], Class)}, and get it without a cast.
+ *
+ * @param <R> the result of applying one entry
  */
-public interface StateMachine {
+public interface StateMachine<R> {
   /**
    * Applies committed entries, in index order (normal entries only; membership changes are applied
    * by the driver). Empty entries (a new leader's no-op) are passed too and may be ignored.
    *
    * @param batch where to put durable changes; written before any result is returned to a client
-   * @return one result per entry (null allowed), handed to the proposer's future
+   * @return one result per entry (null allowed), handed to the proposer's future (which fails if
+   *     the result is not of the class its proposer named)
    */
-  List<Object> apply(long groupId, List<Entry> entries, StorageBatch batch);
+  List<R> apply(long groupId, List<Entry> entries, StorageBatch batch);
 
   /** The state as of the last applied entry, to ship to a follower that needs a snapshot. */
   byte[] snapshot(long groupId);
@@ -38,9 +45,9 @@ public interface StateMachine {
    * in log order between the {@link #apply} calls of the entries around it. An invalid change the
    * core refused arrives too, with {@code after} unchanged.
    *
-   * @return the result handed to the proposer's future (by default {@code after})
+   * @return the result handed to the proposer's future, as for {@link #apply} (by default null)
    */
-  default Object applyConfChange(long groupId, ConfChange change, ConfState after, long index, StorageBatch batch) {
-    return after;
+  default R applyConfChange(long groupId, ConfChange change, ConfState after, long index, StorageBatch batch) {
+    return null;
   }
 }

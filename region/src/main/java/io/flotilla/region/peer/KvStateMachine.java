@@ -1,6 +1,7 @@
 package io.flotilla.region.peer;
 
 import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.Message;
 import io.flotilla.engine.proto.AdminRequest;
 import io.flotilla.engine.proto.AdminResponse;
 import io.flotilla.engine.proto.EpochNotMatch;
@@ -9,6 +10,7 @@ import io.flotilla.engine.proto.Peer;
 import io.flotilla.engine.proto.RaftCommand;
 import io.flotilla.engine.proto.Region;
 import io.flotilla.engine.proto.RegionNotFound;
+import io.flotilla.engine.proto.StaleSequence;
 import io.flotilla.engine.proto.WriteRequest;
 import io.flotilla.engine.proto.WriteResponse;
 import io.flotilla.engine.raft.Entry;
@@ -44,18 +46,19 @@ import org.slf4j.LoggerFactory;
  *       client, the answers of the applied seqs at or above a floor ({@link DedupEntry}); the floor
  *       follows the client's {@code min_pending_seq} (the oldest write it still waits for), so a
  *       client may have many writes in flight. A seq with a stored answer gets it without being
- *       applied again; a seq below the floor is not applied and answers a KvError without a kind
- *       ("stale sequence"); any other seq applies and records its answer (in the same batch);
+ *       applied again; a seq below the floor is not applied and answers StaleSequence; any other
+ *       seq applies and records its answer (in the same batch);
  *   <li>the write applies atomically ({@link WriteApplier}), seeing the writes of earlier entries
  *       of this call ({@link WriteOverlay}), which are in the batch but not yet in RocksDB.
  * </ol>
  *
- * <p>Results handed back to proposers: {@link WriteResponse} for writes, {@link AdminResponse} for
- * admin commands, null for empty entries.
+ * <p>Results handed back to proposers (the class they name to the driver): {@link WriteResponse}
+ * for writes, {@link AdminResponse} for admin commands and membership changes, null for empty
+ * entries and entries that are not a {@link RaftCommand}.
  *
  * <p>Threads: the driver calls each group on one thread at a time (see {@link StateMachine}).
  */
-public final class KvStateMachine implements StateMachine {
+public final class KvStateMachine implements StateMachine<Message> {
   private static final Logger LOG = LoggerFactory.getLogger(KvStateMachine.class);
 
   private final RegionHost host;
@@ -73,9 +76,9 @@ public final class KvStateMachine implements StateMachine {
   }
 
   @Override
-  public List<Object> apply(long groupId, List<Entry> entries, StorageBatch batch) {
+  public List<Message> apply(long groupId, List<Entry> entries, StorageBatch batch) {
     RegionPeer peer = host.peer(groupId);
-    List<Object> results = new ArrayList<>(entries.size());
+    List<Message> results = new ArrayList<>(entries.size());
     WriteOverlay overlay = new WriteOverlay(null);
     PendingSessions sessions = new PendingSessions();
     for (Entry e : entries) {
@@ -94,7 +97,9 @@ public final class KvStateMachine implements StateMachine {
       }
       if (peer == null || peer.region() == null) {
         LOG.error("[region={}] entry {} committed on a replica without region meta; skipped", groupId, e.index());
-        results.add(WriteResponse.newBuilder().setError(regionNotFound(groupId)).build());
+        KvError missing = regionNotFound(groupId);
+        results.add(cmd.hasAdmin() ? AdminResponse.newBuilder().setError(missing).build()
+            : WriteResponse.newBuilder().setError(missing).build());
         continue;
       }
       switch (cmd.getCmdCase()) {
@@ -133,7 +138,9 @@ public final class KvStateMachine implements StateMachine {
         return WriteResponse.newBuilder().setError(KvError.newBuilder().setMessage(
             "stale sequence: client " + client + " seq " + seq + " is below " + session.floor()
                 + ", the oldest write of this client region " + region.getId()
-                + " still remembers; not applied (the client no longer waits for it)")).build();
+                + " still remembers; not applied (the client no longer waits for it)")
+            .setStaleSequence(StaleSequence.newBuilder().setClientId(client).setSeq(seq)
+                .setFloor(session.floor()))).build();
       }
     }
     WriteResponse resp = writes.apply(peer, req, overlay, batch);
@@ -208,7 +215,7 @@ public final class KvStateMachine implements StateMachine {
 
   /** Membership changes: the region meta follows the conf state in the same batch ({@link MembershipApplier}). */
   @Override
-  public Object applyConfChange(long groupId, io.flotilla.engine.raft.ConfChange change,
+  public AdminResponse applyConfChange(long groupId, io.flotilla.engine.raft.ConfChange change,
       io.flotilla.engine.raft.ConfState after, long index, StorageBatch batch) {
     return membership.apply(groupId, change, after, index, batch);
   }

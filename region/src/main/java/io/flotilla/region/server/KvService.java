@@ -13,6 +13,7 @@ import io.flotilla.engine.proto.KvPair;
 import io.flotilla.engine.proto.LimitExceeded;
 import io.flotilla.engine.proto.Mutation;
 import io.flotilla.engine.proto.NotLeader;
+import io.flotilla.engine.proto.OutcomeUnknown;
 import io.flotilla.engine.proto.Peer;
 import io.flotilla.engine.proto.RaftCommand;
 import io.flotilla.engine.proto.Region;
@@ -62,16 +63,14 @@ import org.rocksdb.Snapshot;
  * snapshot, off the transport threads.
  *
  * <p>Driver errors: NotLeader becomes {@code not_leader}; Dropped becomes {@code server_busy}; a
- * read whose barrier timed out answers {@code server_busy} with reason "outcome unknown" (a read
- * can always be retried). A write whose proposal timed out may still apply: its RPC fails with a
- * handler error whose message starts with {@code "OutcomeUnknown"}, so the router can tell it apart
- * from every typed error (which all mean "not applied") and report the outcome as unknown.
+ * read whose barrier failed otherwise (e.g. timed out) answers {@code server_busy} (a read can
+ * always be retried). A write that may still apply (its proposal timed out, the replica went away
+ * with it, or anything unexpected after it was proposed) answers {@code outcome_unknown}: every
+ * other kind on a write means it was not applied, and the router reports the outcome as unknown.
  *
  * <p>Threads: handlers run on transport threads and never block.
  */
 final class KvService {
-  static final String OUTCOME_UNKNOWN = "OutcomeUnknown";
-
   private final Store store;
   private final StoreConfig config;
   private final Executor readPool;
@@ -209,7 +208,7 @@ final class KvService {
     long version = c.region.getEpoch().getVersion();
     return store.driver().readIndex(c.peer.regionId()).handleAsync((index, ex) -> {
       if (ex != null) {
-        return error.apply(driverError(c.peer, unwrap(ex), true));
+        return error.apply(driverError(c.peer, unwrap(ex)));
       }
       Region now = c.peer.region();
       if (now == null || now.getEpoch().getVersion() != version) {
@@ -256,16 +255,8 @@ final class KvService {
       return CompletableFuture.completedFuture(WriteResponse.newBuilder().setError(err).build());
     }
     byte[] cmd = RaftCommand.newBuilder().setContext(req.getContext()).setWrite(req).build().toByteArray();
-    return store.driver().propose(c.peer.regionId(), cmd).handle((res, ex) -> {
-      if (ex == null) {
-        return (WriteResponse) res;
-      }
-      Throwable cause = unwrap(ex);
-      if (cause instanceof OutcomeUnknownException) {
-        throw new CompletionException(new IllegalStateException(OUTCOME_UNKNOWN + ": " + cause.getMessage(), cause));
-      }
-      return WriteResponse.newBuilder().setError(driverError(c.peer, cause, false)).build();
-    });
+    return store.driver().propose(c.peer.regionId(), cmd, WriteResponse.class).handle((res, ex) ->
+        ex == null ? res : WriteResponse.newBuilder().setError(writeError(c.peer, unwrap(ex))).build());
   }
 
   private KvError limits(WriteRequest req) {
@@ -362,12 +353,23 @@ final class KvService {
             + leader.getStoreId())).setNotLeader(nl).build();
   }
 
-  private static KvError driverError(RegionPeer p, Throwable cause, boolean read) {
+  /** Why a proposed write has no answer: NotLeader and Dropped mean not applied; anything else may be. */
+  private static KvError writeError(RegionPeer p, Throwable cause) {
+    if (cause instanceof NotLeaderException || cause instanceof DroppedException) {
+      return driverError(p, cause);
+    }
+    return KvError.newBuilder().setMessage("the write may or may not be applied in region " + p.regionId() + ": "
+            + (cause instanceof OutcomeUnknownException ? cause.getMessage() : cause.toString()))
+        .setOutcomeUnknown(OutcomeUnknown.newBuilder().setRegionId(p.regionId())).build();
+  }
+
+  /** NotLeader, or else ServerBusy: for a read, or a write that certainly was not applied. */
+  private static KvError driverError(RegionPeer p, Throwable cause) {
     if (cause instanceof NotLeaderException nle) {
       return notLeader(p, nle.leaderNode() == 0 ? null : p.peerOnStore(nle.leaderNode()));
     }
     String reason = cause instanceof DroppedException ? cause.getMessage()
-        : cause instanceof OutcomeUnknownException && read ? "outcome unknown"
+        : cause instanceof OutcomeUnknownException ? "outcome unknown"
         : cause.toString();
     return KvError.newBuilder().setMessage(cause.getMessage() == null ? cause.toString() : cause.getMessage())
         .setServerBusy(ServerBusy.newBuilder().setReason(reason)).build();

@@ -98,12 +98,12 @@ final class OperatorSteps {
     LOG.info("{} operator {}: proposing {} {} for peers {}", p, op, plan.change().transition(),
         plan.change().changes(), plan.expected().getPeersList().stream()
             .map(x -> x.getId() + "@" + x.getStoreId() + ":" + x.getRole()).toList());
-    store.driver().proposeConfChange(p.regionId(), plan.change()).whenComplete((res, ex) -> {
+    store.driver().proposeConfChange(p.regionId(), plan.change(), AdminResponse.class).whenComplete((res, ex) -> {
       changing.remove(p.regionId());
       if (ex != null) {
         LOG.info("{} operator {}: membership change not applied, PD will repeat the step: {}", p, op, ex.toString());
-      } else if (res instanceof AdminResponse a && a.hasError()) {
-        LOG.info("{} operator {}: {}", p, op, a.getError().getMessage());
+      } else if (res.hasError()) {
+        LOG.info("{} operator {}: {}", p, op, res.getError().getMessage());
       }
     });
   }

@@ -259,14 +259,14 @@ final class StoreTasks {
               .setSplitKey(com.google.protobuf.ByteString.copyFrom(key))
               .setNewRegionId(ask.getNewRegionId()).addAllNewPeerIds(ask.getNewPeerIdsList())))
           .build();
-      return store.driver().propose(r.getId(), cmd.toByteArray());
+      return store.driver().propose(r.getId(), cmd.toByteArray(), AdminResponse.class);
     }).whenComplete((res2, ex) -> {
       if (ex != null) {
         p.markSplitProposed(-1);
         LOG.warn("{} split failed, will retry: {}", p, ex.toString());
         return;
       }
-      AdminResponse resp = (AdminResponse) res2;
+      AdminResponse resp = res2;
       if (resp.hasError() || resp.getRegionsCount() != 2) {
         p.markSplitProposed(-1);
         LOG.warn("{} split refused at apply: {}", p, resp.getError().getMessage());

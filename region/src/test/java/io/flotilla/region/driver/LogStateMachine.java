@@ -19,7 +19,7 @@ import org.rocksdb.RocksIterator;
  * A test state machine that records every applied command under (group, index) in the data
  * column family, so tests can read back exactly what each replica applied.
  */
-public final class LogStateMachine implements StateMachine {
+public final class LogStateMachine implements StateMachine<Long> {
   private final NodeStorage storage;
 
   public LogStateMachine(NodeStorage storage) {
@@ -31,8 +31,8 @@ public final class LogStateMachine implements StateMachine {
   }
 
   @Override
-  public List<Object> apply(long groupId, List<Entry> entries, StorageBatch batch) {
-    List<Object> results = new ArrayList<>(entries.size());
+  public List<Long> apply(long groupId, List<Entry> entries, StorageBatch batch) {
+    List<Long> results = new ArrayList<>(entries.size());
     for (Entry e : entries) {
       if (e.data().length > 0) {
         batch.put(Cf.DATA, key(groupId, e.index()), e.data());

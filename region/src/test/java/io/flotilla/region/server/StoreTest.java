@@ -10,6 +10,7 @@ import io.flotilla.engine.proto.DeleteRange;
 import io.flotilla.engine.proto.Mutation;
 import io.flotilla.engine.proto.Put;
 import io.flotilla.engine.proto.Region;
+import io.flotilla.engine.proto.StaleSequence;
 import io.flotilla.engine.proto.WriteRequest;
 import io.flotilla.engine.proto.WriteResponse;
 import java.nio.file.Path;
@@ -148,7 +149,8 @@ class StoreTest {
     // An older seq is not applied.
     WriteResponse stale = c.write(bytes("counter"), WriteRequest.newBuilder().setClientId(7).setSeq(1)
         .addMutations(put("counter", "stale")));
-    assertThat(stale.getError().getMessage()).contains("stale sequence");
+    assertThat(stale.getError().getStaleSequence()).as("%s", stale)
+        .isEqualTo(StaleSequence.newBuilder().setClientId(7).setSeq(1).setFloor(2).build());
     assertThat(c.get("counter").getValue().toStringUtf8()).isEqualTo("9");
   }
 
@@ -174,8 +176,30 @@ class StoreTest {
     // Once the client says nothing below 12 is pending, 10 is forgotten and refused as stale.
     assertThat(c.write(bytes("x"), WriteRequest.newBuilder().setClientId(8).setSeq(12).setMinPendingSeq(12)
         .addMutations(put("x", "1"))).hasError()).isFalse();
-    assertThat(c.write(bytes("other"), w10).getError().getMessage()).contains("stale sequence");
+    assertThat(c.write(bytes("other"), w10).getError().getStaleSequence().getFloor()).isEqualTo(12);
     assertThat(c.get("other").getValue().toStringUtf8()).isEqualTo("changed");
+  }
+
+  @Test
+  void aWriteTheLeaderCannotCommitInTimeIsAnsweredOutcomeUnknown() throws Exception {
+    StoreCluster c = start(cfg -> cfg.withDriver(cfg.driver().withProposalTimeoutMs(1_000)));
+    c.put("a", "1");
+    Store leader = c.leaderFor(bytes("a"));
+    Region r = StoreCluster.regionOf(leader, bytes("a"));
+    // The followers hear nothing any more: the leader appends the write but cannot commit it, and
+    // no one else can be elected (the followers hear no votes either).
+    for (Store s : c.stores.values()) {
+      if (s != leader) {
+        s.node().setInboundFilter((from, group, m) -> false);
+      }
+    }
+
+    WriteResponse w = WriteResponse.parseFrom(c.call(leader, "kv.write", WriteRequest.newBuilder()
+        .setContext(StoreCluster.ctx(r)).setClientId(9).setSeq(1).addMutations(put("a", "2"))
+        .build().toByteArray()));
+
+    assertThat(w.getError().getOutcomeUnknown().getRegionId()).as("%s", w.getError()).isEqualTo(r.getId());
+    assertThat(w.getError().getMessage()).contains("may or may not be applied");
   }
 
   @Test

@@ -97,6 +97,11 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
     return ready && !closed;
   }
 
+  /** Whether the TCP connect is still under way (no handshake sent yet). */
+  boolean isConnectPending() {
+    return !closed && !channel.isActive();
+  }
+
   /** Any thread. */
   boolean isWritable() {
     return channel.isWritable();

@@ -23,7 +23,8 @@ import org.slf4j.LoggerFactory;
  *
  * <pre>
  *   CONNECTING --handshake ok--> READY --connection lost--> DOWN --backoff elapsed--> CONNECTING
- *   CONNECTING --dial failed--> DOWN                        any --close()--> CLOSED
+ *   CONNECTING --dial failed--> DOWN                        DOWN --peer may be back--> CONNECTING
+ *   any --close()--> CLOSED
  * </pre>
  *
  * <p>While CONNECTING, Raft messages wait in the queue and RPCs wait for the connection (until their
@@ -31,8 +32,27 @@ import org.slf4j.LoggerFactory;
  * reports the peer unreachable, and RPCs fail at once with {@link ConnectionLostException}: Raft
  * retries on its own, and a caller learns fast that the node is gone.
  *
- * <p>Threads: {@link #enqueue}, {@link #flush}, {@link #call}, {@link #snapshotLane} and {@link
- * #close} from any thread; everything else runs on this link's event loop, which also owns its
+ * <p>{@link #peerMayBeBack} (the peer dialed in, its address changed, another layer saw it up)
+ * cuts a wait short:
+ *
+ * <table>
+ *   <caption>What a "peer may be back" hint does, per state</caption>
+ *   <tr><th>state</th><th>reaction</th></tr>
+ *   <tr><td>DOWN</td><td>cancel the backoff timer, dial now</td></tr>
+ *   <tr><td>CONNECTING, TCP connect pending</td><td>abandon that attempt (it may be waiting on
+ *       SYN retransmits to a dead host or an old address), dial afresh now</td></tr>
+ *   <tr><td>CONNECTING, handshaking</td><td>let it finish; if it fails, re-dial at once instead of
+ *       after the backoff</td></tr>
+ *   <tr><td>READY, CLOSED</td><td>nothing</td></tr>
+ * </table>
+ *
+ * <p>Each hint causes at most one dial off the backoff schedule ({@link
+ * TransportMetrics#immediateRedials}) and leaves the backoff's growth alone (only a successful
+ * handshake resets it), so a peer that is really down, or reachable one way only, is still
+ * retried at the backed-off pace.
+ *
+ * <p>Threads: {@link #enqueue}, {@link #flush}, {@link #call}, {@link #snapshotLane}, {@link
+ * #peerMayBeBack} and {@link #close} from any thread; everything else runs on this link's event loop, which also owns its
  * connections, so link state needs no locks.
  */
 final class PeerLink implements ClientConnection.Listener {
@@ -63,6 +83,9 @@ final class PeerLink implements ClientConnection.Listener {
   private ScheduledFuture<?> heartbeatTimer;
   private boolean everReady;
   private int failedAttempts;
+  private ScheduledFuture<?> retryTimer;
+  /** A hint came while handshaking: if this attempt fails, re-dial at once. */
+  private boolean redialAtOnce;
   private SnapshotLane snapshotLane;
 
   PeerLink(long nodeId, EventLoop loop, Dialer dialer, NodeResolver resolver,
@@ -158,10 +181,45 @@ final class PeerLink implements ClientConnection.Listener {
     return result;
   }
 
+  /**
+   * Any thread. A sign that the peer is up ({@code why}: it dialed in, its address changed...):
+   * stop waiting out the backoff, as the class javadoc's table says. No-op once closed.
+   */
+  void peerMayBeBack(String why) {
+    runOnLoop(() -> onPeerMayBeBack(why));
+  }
+
+  private void onPeerMayBeBack(String why) {
+    switch (state) {
+      case DOWN -> {
+        long leftMs = retryTimer == null ? 0 : retryTimer.getDelay(TimeUnit.MILLISECONDS);
+        cancelRetry();
+        LOG.debug("{} may be back ({}): re-dialing now, not in {} ms", target, why, leftMs);
+        metrics.immediateRedials.increment();
+        dial();
+      }
+      case CONNECTING -> {
+        if (connection != null && connection.isConnectPending()) {
+          ClientConnection pending = connection;
+          connection = null; // NB: before close(), so that its onClosed is ignored as superseded
+          pending.close("superseded: " + target + " may be back (" + why + ")");
+          LOG.debug("{} may be back ({}): abandoning a pending connect, dialing afresh", target,
+              why);
+          metrics.immediateRedials.increment();
+          dial();
+        } else {
+          redialAtOnce = true;
+        }
+      }
+      case READY, CLOSED -> { }
+    }
+  }
+
   /** Any thread. Closes the connections; queued messages and waiting calls are dropped. */
   void close() {
     runOnLoop(() -> {
       state = State.CLOSED;
+      cancelRetry();
       stopHeartbeat();
       queue.clear();
       failWaitingCalls("transport closed");
@@ -212,6 +270,7 @@ final class PeerLink implements ClientConnection.Listener {
     }
     state = State.READY;
     backoff.reset();
+    redialAtOnce = false;
     if (everReady) {
       LOG.info("Reconnected to {} ({} failed attempts)", c.target(), failedAttempts);
     } else if (failedAttempts > 0) {
@@ -268,7 +327,9 @@ final class PeerLink implements ClientConnection.Listener {
     if (!logged) {
       failedAttempts++;
     }
-    long delay = backoff.nextDelayMs();
+    boolean atOnce = redialAtOnce;
+    redialAtOnce = false;
+    long delay = atOnce ? 0 : backoff.nextDelayMs();
     if (logged) {
       LOG.debug("Retrying {} in {} ms", target, delay);
     } else if (failedAttempts == 1) {
@@ -281,7 +342,25 @@ final class PeerLink implements ClientConnection.Listener {
     int dropped = queue.clear();
     metrics.failedSends.add(dropped);
     notifyUnreachable();
-    loop.schedule(this::dial, delay, TimeUnit.MILLISECONDS);
+    if (atOnce) {
+      metrics.immediateRedials.increment();
+    }
+    retryTimer = loop.schedule(this::retry, delay, TimeUnit.MILLISECONDS);
+  }
+
+  /** The backoff elapsed. */
+  private void retry() {
+    if (state == State.DOWN) {
+      retryTimer = null;
+      dial();
+    }
+  }
+
+  private void cancelRetry() {
+    if (retryTimer != null) {
+      retryTimer.cancel(false);
+      retryTimer = null;
+    }
   }
 
   private void drain() {

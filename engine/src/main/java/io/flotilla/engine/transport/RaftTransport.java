@@ -39,6 +39,31 @@ import java.util.function.LongSupplier;
  * tracks. The price is two TCP connections per pair instead of one, negligible at the tens of
  * nodes a cluster has.
  *
+ * <h2>Reconnecting</h2>
+ *
+ * A link whose peer is down re-dials with jittered exponential backoff ({@link
+ * TransportConfig#reconnectMinBackoffMs} up to {@link TransportConfig#reconnectMaxBackoffMs}), so a
+ * dead peer costs little. A peer that comes back must not wait that out: a store restarted in
+ * place, which the others re-dialed only when their backoff ran out, stalled its regions for
+ * seconds. So three hints make the link to a node dial at once:
+ *
+ * <table>
+ *   <caption>Hints that a peer is back</caption>
+ *   <tr><th>hint</th><th>from</th></tr>
+ *   <tr><td>the node dials in (a handshake on any lane of a connection it opened)</td><td>{@code
+ *       ServerConnection}, once per accepted connection</td></tr>
+ *   <tr><td>the resolver learns a new address for it</td><td>{@link NodeResolver#subscribe}</td></tr>
+ *   <tr><td>another layer learns it is up (a store heartbeat through PD, say)</td><td>{@link
+ *       #peerMayBeBack}</td></tr>
+ * </table>
+ *
+ * What a hint does depends on the link's state (table in {@code PeerLink}): a link in backoff dials
+ * now, a connected one ignores it. A hint causes at most one dial off the backoff schedule and does
+ * not reset the backoff, so a node that is really down is still retried at the backed-off pace,
+ * and hints for nodes this node has no link to are ignored (the first send dials anyway). Node
+ * heartbeats are not hints: they arrive every {@link TransportConfig#heartbeatIntervalMs} on a
+ * connection that is already up and would turn a one-way partition into a dial every interval.
+ *
  * <h2>Raft messages</h2>
  *
  * {@link #send} converts the message and puts it in the destination's bounded queue ({@link
@@ -131,6 +156,7 @@ public final class RaftTransport implements AutoCloseable {
     addressLinks = new AddressLinks(dialer, loops.group);
     snapshotSender = new SnapshotSender("n" + nodeId, config, metrics);
     state = State.STARTED;
+    resolver.subscribe(this::peerMayBeBack);
     return boundAddress;
   }
 
@@ -213,6 +239,28 @@ public final class RaftTransport implements AutoCloseable {
     PeerLink link = links.remove(toNodeId);
     if (link != null) {
       link.close();
+    }
+  }
+
+  /**
+   * A hint that {@code nodeId} is up again: if this node's link to it is waiting out its reconnect
+   * backoff, it dials now (see Reconnecting above). For layers that learn of a node's return
+   * first, e.g. from a store heartbeat through PD. Each call causes at most one extra dial; no-op
+   * if there is no link to {@code nodeId} or the transport is not running. Any thread, never
+   * blocks.
+   */
+  public void peerMayBeBack(long nodeId) {
+    PeerLink link = links.get(nodeId);
+    if (link != null) {
+      link.peerMayBeBack("reported up");
+    }
+  }
+
+  /** Node {@code nodeId} completed a handshake on a connection it dialed to us; event loop. */
+  void peerDialedIn(long nodeId) {
+    PeerLink link = links.get(nodeId);
+    if (link != null) {
+      link.peerMayBeBack("it dialed in");
     }
   }
 

@@ -114,6 +114,9 @@ final class ServerConnection extends ChannelInboundHandlerAdapter {
         ctx.voidPromise());
     LOG.debug("Accepted {} lane from node {} at {}", lane, remoteNodeId,
         ctx.channel().remoteAddress());
+    if (remoteNodeId != 0) {
+      server.peerDialedIn(remoteNodeId);
+    }
   }
 
   private void onMainFrame(ChannelHandlerContext ctx, Frame frame) {

@@ -19,6 +19,7 @@ public final class TransportMetrics {
   final LongAdder protocolErrors = new LongAdder();
   final LongAdder connectFailures = new LongAdder();
   final LongAdder connectionsLost = new LongAdder();
+  final LongAdder immediateRedials = new LongAdder();
   final LongAdder heartbeatsSent = new LongAdder();
   final LongAdder heartbeatsReceived = new LongAdder();
   final LongAdder rpcCalls = new LongAdder();
@@ -75,6 +76,14 @@ public final class TransportMetrics {
   /** Established outbound connections that closed. */
   public long connectionsLost() {
     return connectionsLost.sum();
+  }
+
+  /**
+   * Dials made off the backoff schedule because a peer seemed to be back (it dialed in, its address
+   * changed, {@link RaftTransport#peerMayBeBack}).
+   */
+  public long immediateRedials() {
+    return immediateRedials.sum();
   }
 
   public long heartbeatsSent() {

@@ -45,6 +45,11 @@ final class TransportServer {
     return owner.snapshotReceiver();
   }
 
+  /** Node {@code nodeId} completed a handshake on a connection it dialed to us; event loop. */
+  void peerDialedIn(long nodeId) {
+    owner.peerDialedIn(nodeId);
+  }
+
   /** Binds and returns the bound address (with the real port when asked for port 0). */
   InetSocketAddress bind(InetSocketAddress address) {
     ServerBootstrap bootstrap =

@@ -66,7 +66,12 @@ final class TransportTestSupport implements AutoCloseable {
   }
 
   RaftTransport start(long nodeId, TransportConfig config, int port, LongSupplier clock) {
-    RaftTransport t = new RaftTransport(nodeId, config, addresses::get, clock);
+    return start(nodeId, config, port, clock, addresses::get);
+  }
+
+  RaftTransport start(long nodeId, TransportConfig config, int port, LongSupplier clock,
+      NodeResolver resolver) {
+    RaftTransport t = new RaftTransport(nodeId, config, resolver, clock);
     Inbox inbox = new Inbox();
     InetSocketAddress bound = t.start(new InetSocketAddress("127.0.0.1", port), inbox);
     addresses.put(nodeId, bound);

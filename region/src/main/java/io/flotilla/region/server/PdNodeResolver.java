@@ -7,6 +7,7 @@ import java.net.InetSocketAddress;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.function.LongConsumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -15,7 +16,10 @@ import org.slf4j.LoggerFactory;
  * A miss (or an entry older than the refresh interval) starts one look-up in the background and
  * answers what the cache has (null on a miss: the transport's dial fails and retries, by then the
  * address is known). The transport resolves only when it dials, so an entry older than a second is
- * refreshed then: a store restarted on another port is reached after a failed dial or two.
+ * refreshed then. When a look-up brings an address that is new or differs from the cached one, the
+ * subscribed transport hears of it ({@link NodeResolver#subscribe}) and re-dials that store at once:
+ * a store restarted on another port is reached as soon as PD knows it, not after the reconnect
+ * backoff.
  *
  * <p>Threads: any.
  */
@@ -28,6 +32,7 @@ final class PdNodeResolver implements NodeResolver {
   private final PdClient pd;
   private final Map<Long, Cached> cache = new ConcurrentHashMap<>();
   private final Map<Long, Boolean> inFlight = new ConcurrentHashMap<>();
+  private volatile LongConsumer addressChanged = id -> { };
 
   PdNodeResolver(PdClient pd) {
     this.pd = pd;
@@ -40,6 +45,11 @@ final class PdNodeResolver implements NodeResolver {
       fetch(nodeId);
     }
     return c == null ? null : c.address();
+  }
+
+  @Override
+  public void subscribe(LongConsumer listener) {
+    addressChanged = listener;
   }
 
   /** Records an address known without asking PD (e.g. this store's own). */
@@ -60,7 +70,10 @@ final class PdNodeResolver implements NodeResolver {
         }
         InetSocketAddress a = parse(info);
         if (a != null) {
-          cache.put(nodeId, new Cached(a, System.nanoTime()));
+          Cached before = cache.put(nodeId, new Cached(a, System.nanoTime()));
+          if (before == null || !a.equals(before.address())) {
+            addressChanged.accept(nodeId);
+          }
         }
       });
     } catch (RuntimeException e) {

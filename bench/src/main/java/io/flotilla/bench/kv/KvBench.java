@@ -64,6 +64,7 @@ public final class KvBench implements Callable<Integer> {
    */
   private static final Duration EMBEDDED_READY_TIMEOUT = Duration.ofSeconds(60);
   private static final Duration REMOTE_READY_TIMEOUT = Duration.ofSeconds(15);
+  private static final Duration PRESPLIT_TIMEOUT = Duration.ofMinutes(5);
 
   @Spec
   CommandSpec spec;
@@ -122,6 +123,11 @@ public final class KvBench implements Callable<Integer> {
   @Option(names = "--json", paramLabel = "FILE", description = "Also write the results to this JSON file.")
   Path json;
 
+  @Option(names = "--regions", paramLabel = "N", defaultValue = "1",
+      description = "Split the key space into N regions at even key boundaries before the load and wait for their "
+          + "leaders to spread over the stores (default: ${DEFAULT-VALUE}: as the cluster is).")
+  int regions;
+
   @Option(names = "--restart",
       description = "With --embedded: after the run, print each store's WAL bytes, then stop and restart each store "
           + "on its data and print how long it took to start serving.")
@@ -142,7 +148,7 @@ public final class KvBench implements Callable<Integer> {
       Runtime.getRuntime().addShutdownHook(cleanup);
     }
     try {
-      return run(settings, () -> KvTarget.embedded(dataDir, settings.stores(), settings.fsync()), out);
+      return run(settings, () -> KvTarget.embedded(dataDir, settings.stores(), settings.fsync(), regions > 1), out);
     } finally {
       if (settings.dir() == null) {
         BenchFiles.deleteRecursively(dataDir);
@@ -161,6 +167,9 @@ public final class KvBench implements Callable<Integer> {
       onlyWithEmbedded("--fsync", fsync);
       onlyWithEmbedded("--dir", dir);
       onlyWithEmbedded("--restart", restart ? Boolean.TRUE : null);
+    }
+    if (regions < 1 || regions > 4096 || regions > keys) {
+      throw new ParameterException(spec.commandLine(), "--regions must be in [1, min(4096, --keys)], got " + regions);
     }
     try {
       return new KvBenchSettings(embedded ? null : pd == null ? DEFAULT_PD : pd, embedded,
@@ -202,10 +211,14 @@ public final class KvBench implements Callable<Integer> {
     try (KvTarget target = opener.get()) {
       target.awaitReady(s.embedded() ? EMBEDDED_READY_TIMEOUT : REMOTE_READY_TIMEOUT);
       out.printf(Locale.ROOT, "cluster ready (%.1f s)%n", (System.nanoTime() - t0) / 1e9);
+      if (regions > 1) {
+        Presplit.run(pdAddresses(target.pd()), s.keys(), regions, out, PRESPLIT_TIMEOUT);
+      }
       report.loaded(s.skipLoad() ? null
           : new Loader(target.client(), s.keys(), s.valueBytes(), Math.min(s.concurrency(), LOAD_LANES)).run(out));
       m = KvWorkload.run(target, s, report);
       result = report.summary(m);
+      result.put("presplit_regions", regions);
       if (restart) {
         result.put("restarts", restarts(target, out));
       }

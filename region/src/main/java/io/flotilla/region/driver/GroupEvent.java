@@ -8,7 +8,8 @@ import java.util.concurrent.CompletableFuture;
 sealed interface GroupEvent {
   record Inbound(Message message) implements GroupEvent {}
 
-  record Propose(byte[] data, Answer<?> result, long deadlineNanos) implements GroupEvent {}
+  /** {@code parsed}: what the proposer decoded {@code data} from, handed to the state machine with the entry (or null). */
+  record Propose(byte[] data, Object parsed, Answer<?> result, long deadlineNanos) implements GroupEvent {}
 
   record ProposeConfChange(ConfChange change, Answer<?> result, long deadlineNanos) implements GroupEvent {}
 

@@ -24,7 +24,6 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -70,7 +69,8 @@ public final class RaftDriver implements AutoCloseable {
   private final Map<Long, Set<RaftGroup>> hibernatedByLeaderNode = new ConcurrentHashMap<>();
   /** Groups that are not hibernating: the only ones the ticker visits, so idle groups cost nothing. */
   private final Set<RaftGroup> awake = ConcurrentHashMap.newKeySet();
-  private final AtomicLong tick = new AtomicLong();
+  /** Ticks are read off the monotonic clock, not counted: a paused process sees the whole pause at once. */
+  private final long startNanos = System.nanoTime();
   private final DriverCounters counters = new DriverCounters();
   private final List<Thread> pollers = new ArrayList<>();
   private final ScheduledExecutorService ticker;
@@ -137,7 +137,7 @@ public final class RaftDriver implements AutoCloseable {
         .readOnlyOption(config.readOnlyOption())
         .disableProposalForwarding(true)
         .build();
-    RaftGroup g = new RaftGroup(groupId, new RawNode(c, s), s, sm, this, tick.get());
+    RaftGroup g = new RaftGroup(groupId, new RawNode(c, s), s, sm, this, currentTick());
     groups.put(groupId, g);
     awake.add(g);
     schedule(g);
@@ -210,10 +210,20 @@ public final class RaftDriver implements AutoCloseable {
    * or {@link IllegalStateException} if the result is not a {@code type} (it was applied).
    */
   public <R> CompletableFuture<R> propose(long groupId, byte[] command, Class<R> type) {
+    return propose(groupId, command, null, type);
+  }
+
+  /**
+   * Like {@link #propose(long, byte[], Class)}, with the object {@code command} was encoded from: if
+   * this replica applies the entry as the leader that proposed it, the state machine gets
+   * {@code parsed} beside the entry ({@link StateMachine#apply(long, List, List, StorageBatch)}) and
+   * need not decode it again. {@code parsed} must be what {@code command} decodes to.
+   */
+  public <R> CompletableFuture<R> propose(long groupId, byte[] command, Object parsed, Class<R> type) {
     Answer<R> answer = Answer.of(type);
     RaftGroup g = groupOrFail(groupId, answer.future());
     if (g != null) {
-      g.mailbox.add(new GroupEvent.Propose(command, answer, deadline()));
+      g.mailbox.add(new GroupEvent.Propose(command, parsed, answer, deadline()));
       schedule(g);
     }
     return answer.future();
@@ -380,7 +390,6 @@ public final class RaftDriver implements AutoCloseable {
 
   private void onTick() {
     try {
-      tick.incrementAndGet();
       for (RaftGroup g : awake) {
         schedule(g);
       }
@@ -399,8 +408,14 @@ public final class RaftDriver implements AutoCloseable {
     }
   }
 
+  /**
+   * Ticks since the driver was made, by the monotonic clock. NB: counting the ticker's runs instead
+   * would hide a pause (GC, SIGSTOP) until the ticker caught up, and a leader could trust its lease
+   * through it; read off the clock, a pause longer than an election timeout is seen in full by the
+   * first round after it, which then invalidates the lease ({@link RaftGroup#handleEvents}).
+   */
   long currentTick() {
-    return tick.get();
+    return (System.nanoTime() - startNanos) / TimeUnit.MILLISECONDS.toNanos(config.tickIntervalMs());
   }
 
   /**

@@ -18,6 +18,7 @@ import io.flotilla.region.storage.RocksRaftStorage;
 import io.flotilla.region.storage.StorageBatch;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
@@ -39,7 +40,7 @@ import org.slf4j.LoggerFactory;
 final class RaftGroup {
   private static final Logger LOG = LoggerFactory.getLogger(RaftGroup.class);
 
-  private record PendingProposal(long term, Answer<?> result, long deadlineNanos) {}
+  private record PendingProposal(long term, Answer<?> result, long deadlineNanos, Object parsed) {}
 
   private record PendingRead(CompletableFuture<Long> result, long deadlineNanos) {}
 
@@ -188,7 +189,7 @@ final class RaftGroup {
     long index = raw.lastIndex() - events.size() + 1;
     long term = raw.term();
     for (GroupEvent.Propose p : events) {
-      proposals.put(index++, new PendingProposal(term, p.result(), p.deadlineNanos()));
+      proposals.put(index++, new PendingProposal(term, p.result(), p.deadlineNanos(), p.parsed()));
     }
   }
 
@@ -203,7 +204,7 @@ final class RaftGroup {
       p.result().completeExceptionally(new DroppedException("group " + id + ": " + ex.getMessage()));
       return;
     }
-    proposals.put(raw.lastIndex(), new PendingProposal(raw.term(), p.result(), p.deadlineNanos()));
+    proposals.put(raw.lastIndex(), new PendingProposal(raw.term(), p.result(), p.deadlineNanos(), null));
   }
 
   /**
@@ -407,13 +408,35 @@ final class RaftGroup {
     if (run.isEmpty()) {
       return;
     }
-    List<?> results = sm.apply(id, run, wb);
+    List<?> results = sm.apply(id, run, proposedWith(run), wb);
     for (int i = 0; i < run.size(); i++) {
       Entry e = run.get(i);
       completions.add(new Completion(e.index(), e.term(), results.get(i)));
     }
     driver.counters().applied.add(run.size());
     run.clear();
+  }
+
+  /**
+   * What the proposers of {@code run}'s entries attached to them, where this replica proposed them
+   * (same index and term); null when it proposed none (a follower).
+   */
+  private List<Object> proposedWith(List<Entry> run) {
+    if (proposals.isEmpty()) {
+      return null;
+    }
+    List<Object> out = null;
+    for (int i = 0; i < run.size(); i++) {
+      Entry e = run.get(i);
+      PendingProposal p = proposals.get(e.index());
+      if (p != null && p.term() == e.term() && p.parsed() != null) {
+        if (out == null) {
+          out = new ArrayList<>(Collections.nCopies(run.size(), null));
+        }
+        out.set(i, p.parsed());
+      }
+    }
+    return out;
   }
 
   private void maybeCompact(StorageBatch wb) {

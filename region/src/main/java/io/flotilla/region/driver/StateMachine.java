@@ -32,6 +32,17 @@ public interface StateMachine<R> {
    */
   List<R> apply(long groupId, List<Entry> entries, StorageBatch batch);
 
+  /**
+   * {@link #apply(long, List, StorageBatch)}, with {@code proposed}: for each entry this replica
+   * proposed as leader, what its proposer passed as {@code parsed} to
+   * {@link RaftDriver#propose(long, byte[], Object, Class)} (null elsewhere; the list itself is
+   * null when there is none). A state machine may use it instead of decoding the entry; by default
+   * it is ignored.
+   */
+  default List<R> apply(long groupId, List<Entry> entries, List<Object> proposed, StorageBatch batch) {
+    return apply(groupId, entries, batch);
+  }
+
   /** The state as of the last applied entry, to ship to a follower that needs a snapshot. */
   byte[] snapshot(long groupId);
 

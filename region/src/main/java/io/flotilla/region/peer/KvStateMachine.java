@@ -77,23 +77,32 @@ public final class KvStateMachine implements StateMachine<Message> {
 
   @Override
   public List<Message> apply(long groupId, List<Entry> entries, StorageBatch batch) {
+    return apply(groupId, entries, null, batch);
+  }
+
+  /** {@code proposed}: the leader's own proposals arrive as the {@link RaftCommand} they were encoded from. */
+  @Override
+  public List<Message> apply(long groupId, List<Entry> entries, List<Object> proposed, StorageBatch batch) {
     RegionPeer peer = host.peer(groupId);
     List<Message> results = new ArrayList<>(entries.size());
     WriteOverlay overlay = new WriteOverlay(null);
     PendingSessions sessions = new PendingSessions();
-    for (Entry e : entries) {
+    for (int i = 0; i < entries.size(); i++) {
+      Entry e = entries.get(i);
       if (e.data().length == 0) {
         results.add(null);
         continue;
       }
-      RaftCommand cmd;
-      try {
-        cmd = RaftCommand.parseFrom(e.data());
-      } catch (InvalidProtocolBufferException ex) {
-        // NB: every replica skips it alike, so the replicas stay identical.
-        LOG.error("[region={}] entry {} is not a RaftCommand; skipped: {}", groupId, e.index(), ex.getMessage());
-        results.add(null);
-        continue;
+      RaftCommand cmd = proposed == null ? null : (RaftCommand) proposed.get(i);
+      if (cmd == null) {
+        try {
+          cmd = RaftCommand.parseFrom(e.data());
+        } catch (InvalidProtocolBufferException ex) {
+          // NB: every replica skips it alike, so the replicas stay identical.
+          LOG.error("[region={}] entry {} is not a RaftCommand; skipped: {}", groupId, e.index(), ex.getMessage());
+          results.add(null);
+          continue;
+        }
       }
       if (peer == null || peer.region() == null) {
         LOG.error("[region={}] entry {} committed on a replica without region meta; skipped", groupId, e.index());

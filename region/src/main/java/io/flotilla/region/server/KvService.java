@@ -254,8 +254,8 @@ final class KvService {
     if (err != null) {
       return CompletableFuture.completedFuture(WriteResponse.newBuilder().setError(err).build());
     }
-    byte[] cmd = RaftCommand.newBuilder().setContext(req.getContext()).setWrite(req).build().toByteArray();
-    return store.driver().propose(c.peer.regionId(), cmd, WriteResponse.class).handle((res, ex) ->
+    RaftCommand cmd = RaftCommand.newBuilder().setContext(req.getContext()).setWrite(req).build();
+    return store.driver().propose(c.peer.regionId(), cmd.toByteArray(), cmd, WriteResponse.class).handle((res, ex) ->
         ex == null ? res : WriteResponse.newBuilder().setError(writeError(c.peer, unwrap(ex))).build());
   }
 

@@ -30,6 +30,19 @@ public final class LogStateMachine implements StateMachine<Long> {
     return ByteBuffer.allocate(16).putLong(group).putLong(index).array();
   }
 
+  /** What the proposer attached to each entry this replica applied as its proposer, by index (group 1 only). */
+  final java.util.Map<Long, Object> attached = new java.util.concurrent.ConcurrentHashMap<>();
+
+  @Override
+  public List<Long> apply(long groupId, List<Entry> entries, List<Object> proposed, StorageBatch batch) {
+    for (int i = 0; proposed != null && i < entries.size(); i++) {
+      if (groupId == 1 && proposed.get(i) != null) {
+        attached.put(entries.get(i).index(), proposed.get(i));
+      }
+    }
+    return apply(groupId, entries, batch);
+  }
+
   @Override
   public List<Long> apply(long groupId, List<Entry> entries, StorageBatch batch) {
     List<Long> results = new ArrayList<>(entries.size());

@@ -3,12 +3,16 @@ package io.flotilla.region.driver;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.flotilla.engine.raft.ReadOnlyOption;
+import io.flotilla.engine.raft.StateType;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -46,6 +50,63 @@ class RaftDriverTest {
       for (long g = 1; g <= groups; g += 97) {
         assertThat(new String(c.machines.get(1L).applied(g).get(0), StandardCharsets.UTF_8)).isEqualTo("v" + g);
       }
+    }
+  }
+
+  @Test
+  void theLeaderAppliesItsOwnProposalsWithWhatTheProposerAttachedAndFollowersDecode() throws Exception {
+    try (DriverCluster c = new DriverCluster(dir, 3, fast(), 4)) {
+      c.startGroups(1);
+      await().atMost(Duration.ofSeconds(20)).until(() -> c.leaderOf(1) != 0);
+      long leader = c.leaderOf(1);
+      Object parsed = new Object();
+      long index = c.drivers.get(leader).propose(1, new byte[] {7}, parsed, Long.class).get(10, TimeUnit.SECONDS);
+      assertThat(c.machines.get(leader).attached.get(index)).isSameAs(parsed);
+      await().atMost(Duration.ofSeconds(10)).until(() -> c.machines.values().stream()
+          .allMatch(m -> m.applied(1).stream().anyMatch(v -> v.length == 1 && v[0] == 7)));
+      for (Map.Entry<Long, LogStateMachine> m : c.machines.entrySet()) {
+        if (m.getKey() != leader) {
+          assertThat(m.getValue().attached).as("node %d (a follower)", m.getKey()).isEmpty();
+        }
+      }
+    }
+  }
+
+  /**
+   * Lease reads are the default: a leader that heard a quorum within its lease answers a read with
+   * no message exchange (SAFE would need a heartbeat round, which the cut makes impossible); once
+   * it cannot renew the lease, reads fail (check-quorum steps it down) instead of being served.
+   */
+  @Test
+  void byDefaultALeaderReadsOnItsLeaseAloneUntilItCannotRenewIt() throws Exception {
+    DriverConfig config = DriverConfig.defaults().withPollerThreads(2);
+    assertThat(config.readOnlyOption()).isEqualTo(ReadOnlyOption.LEASE_BASED);
+    try (DriverCluster c = new DriverCluster(dir, 3, config, 5)) {
+      c.startGroups(1);
+      await().atMost(Duration.ofSeconds(20)).until(() -> c.leaderOf(1) != 0);
+      long leader = c.leaderOf(1);
+      RaftDriver l = c.drivers.get(leader);
+      l.propose(1, new byte[] {1}).get(10, TimeUnit.SECONDS);
+      l.readIndex(1).get(10, TimeUnit.SECONDS);
+      for (long other : c.nodeIds) {
+        if (other != leader) {
+          c.bus.cut(leader, other);
+        }
+      }
+      long cutAt = System.nanoTime();
+      // The lease runs electionTick - 2 = 8 ticks (800 ms) from the last heartbeat round a quorum answered.
+      assertThat(l.readIndex(1)).succeedsWithin(Duration.ofMillis(400));
+      // Reads go on until one is refused; none is served past the lease (counted from before the cut).
+      await().atMost(Duration.ofSeconds(20)).until(() -> {
+        long issuedMs = (System.nanoTime() - cutAt) / 1_000_000;
+        try {
+          l.readIndex(1).get(2, TimeUnit.SECONDS);
+        } catch (ExecutionException | java.util.concurrent.TimeoutException refused) {
+          return true;
+        }
+        assertThat(issuedMs).as("a read was served %d ms after the leader was cut off", issuedMs).isLessThan(1000);
+        return false;
+      });
     }
   }
 

@@ -1,0 +1,121 @@
+package io.flotilla.bench.kv;
+
+import com.google.protobuf.ByteString;
+import io.flotilla.bench.BenchException;
+import io.flotilla.engine.client.PdMethods;
+import io.flotilla.engine.client.RemotePdClient;
+import io.flotilla.engine.proto.AddOperatorRequest;
+import io.flotilla.engine.proto.AddOperatorResponse;
+import io.flotilla.engine.proto.OperatorKind;
+import io.flotilla.engine.proto.RegionInfo;
+import java.io.PrintWriter;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * {@code bench kv --regions N}: cuts the bench's key space into N regions at even key boundaries
+ * before the load, through PD's split operators (as {@code flotilla ctl region split} does), then
+ * waits for PD's balance-leader scheduler to spread their leaders over the stores, so the load
+ * meets N Raft groups led from every store rather than one. Progress every second.
+ *
+ * <p>Threads: the bench's main thread.
+ */
+final class Presplit {
+  private static final Duration POLL = Duration.ofMillis(200);
+
+  private Presplit() {}
+
+  static void run(List<InetSocketAddress> pd, long keys, int regions, PrintWriter out, Duration timeout) {
+    List<byte[]> boundaries = new ArrayList<>();
+    for (int i = 1; i < regions; i++) {
+      boundaries.add(KeySpace.key(i * keys / regions));
+    }
+    long t0 = System.nanoTime();
+    long deadline = t0 + timeout.toNanos();
+    long nextProgress = t0;
+    try (RemotePdClient client = new RemotePdClient(pd, Duration.ofSeconds(10))) {
+      while (true) {
+        List<RegionInfo> all = get(client.scanRegions(new byte[0], new byte[0], 0));
+        int missing = 0;
+        for (byte[] b : boundaries) {
+          RegionInfo holder = holderOf(all, b);
+          if (holder != null && !Arrays.equals(holder.getRegion().getStartKey().toByteArray(), b)) {
+            missing++;
+            split(client, holder.getRegion().getId(), b);
+          }
+        }
+        Map<Long, Integer> leaders = leadersByStore(all);
+        int spread = leaders.isEmpty() ? Integer.MAX_VALUE
+            : leaders.values().stream().mapToInt(Integer::intValue).max().getAsInt()
+                - leaders.values().stream().mapToInt(Integer::intValue).min().getAsInt();
+        boolean split = missing == 0 && all.size() >= regions;
+        if (split && spread <= Math.max(1, regions / 16) && leaders.values().stream().mapToInt(i -> i).sum() >= regions) {
+          out.printf(Locale.ROOT, "pre-split into %d regions, leaders per store %s (%.1f s)%n", all.size(), leaders,
+              (System.nanoTime() - t0) / 1e9);
+          return;
+        }
+        long now = System.nanoTime();
+        if (now - deadline > 0) {
+          throw new BenchException(String.format(Locale.ROOT, "pre-split into %d regions did not settle within %d s: "
+              + "%d regions, %d boundaries to split, leaders per store %s", regions, timeout.toSeconds(), all.size(),
+              missing, leaders));
+        }
+        if (now - nextProgress >= 0) {
+          out.printf(Locale.ROOT, "pre-splitting: %d of %d regions, leaders per store %s%n", all.size(), regions,
+              leaders);
+          out.flush();
+          nextProgress = now + TimeUnit.SECONDS.toNanos(1);
+        }
+        KvTarget.sleepMillis(POLL.toMillis());
+      }
+    }
+  }
+
+  private static RegionInfo holderOf(List<RegionInfo> all, byte[] key) {
+    for (RegionInfo r : all) {
+      byte[] start = r.getRegion().getStartKey().toByteArray();
+      byte[] end = r.getRegion().getEndKey().toByteArray();
+      if (Arrays.compareUnsigned(start, key) <= 0 && (end.length == 0 || Arrays.compareUnsigned(key, end) < 0)) {
+        return r;
+      }
+    }
+    return null;
+  }
+
+  private static Map<Long, Integer> leadersByStore(List<RegionInfo> all) {
+    Map<Long, Integer> out = new HashMap<>();
+    for (RegionInfo r : all) {
+      if (r.hasLeader()) {
+        out.merge(r.getLeader().getStoreId(), 1, Integer::sum);
+      }
+    }
+    return out;
+  }
+
+  /** Asks PD to split {@code regionId} at {@code key}; a refusal (one is running) is retried next poll. */
+  private static void split(RemotePdClient client, long regionId, byte[] key) {
+    AddOperatorRequest req = AddOperatorRequest.newBuilder().setRegionId(regionId)
+        .setKind(OperatorKind.OPERATOR_KIND_SPLIT).setSplitKey(ByteString.copyFrom(key)).build();
+    client.call(PdMethods.ADD_OPERATOR, req, AddOperatorResponse.parser(), AddOperatorResponse::getError);
+  }
+
+  private static <T> T get(java.util.concurrent.CompletableFuture<T> f) {
+    try {
+      return f.get(15, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new BenchException("interrupted");
+    } catch (ExecutionException | TimeoutException e) {
+      throw new BenchException("PD did not answer a region scan: " + e, e);
+    }
+  }
+}

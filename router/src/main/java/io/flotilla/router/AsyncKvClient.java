@@ -27,12 +27,10 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ConcurrentSkipListSet;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The router client, asynchronous: every call returns a future that completes with the answer or
@@ -98,7 +96,7 @@ public final class AsyncKvClient implements AutoCloseable {
     RegionCache cache = new RegionCache();
     this.ctx = new RouterContext(config, cache, new RegionLocator(cache, pd),
         new StoreAddresses(pd, executor), rpc, executor, scheduler, newClientId(),
-        new AtomicLong(), ConcurrentHashMap.newKeySet(), new ConcurrentSkipListSet<>());
+        ConcurrentHashMap.newKeySet(), new PendingSeqs());
     this.limits = new Limits(config);
     this.owned = owned;
   }

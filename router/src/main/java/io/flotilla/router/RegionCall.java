@@ -6,6 +6,7 @@ import io.flotilla.engine.proto.LimitExceeded;
 import io.flotilla.engine.proto.Peer;
 import io.flotilla.engine.proto.RequestContext;
 import io.flotilla.engine.transport.ConnectionLostException;
+import io.flotilla.engine.transport.Deadlines;
 import io.flotilla.engine.transport.FrameTooLargeException;
 import io.flotilla.engine.transport.RemoteRpcException;
 import io.flotilla.engine.transport.RpcErrorCode;
@@ -18,7 +19,6 @@ import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BiConsumer;
@@ -81,7 +81,7 @@ final class RegionCall<R> {
   private volatile long seq;
   private final CompletableFuture<R> result = new CompletableFuture<>();
   private final RetryBackoff backoff;
-  private ScheduledFuture<?> deadlineTimer;
+  private io.netty.util.Timeout deadlineTimer;
   private int immediateRetries;
   private int connectionFailures;
   // Read by the deadline timer.
@@ -119,11 +119,19 @@ final class RegionCall<R> {
       return result;
     }
     long remaining = deadlineNanos - System.nanoTime();
-    deadlineTimer = ctx.scheduler().schedule(
-        () -> ctx.executor().execute(this::onDeadline), Math.max(0, remaining), TimeUnit.NANOSECONDS);
-    result.whenComplete((r, e) -> deadlineTimer.cancel(false));
+    // NB: on the JVM's timer wheel, not the scheduler: set and cancelled for every call (O(1) there).
+    deadlineTimer = Deadlines.after(Math.max(0, remaining), TimeUnit.NANOSECONDS, this::deadlinePassed);
+    result.whenComplete((r, e) -> deadlineTimer.cancel());
     attempt();
     return result;
+  }
+
+  private void deadlinePassed() {
+    try {
+      ctx.executor().execute(this::onDeadline);
+    } catch (java.util.concurrent.RejectedExecutionException closed) {
+      // close() ends every call in flight.
+    }
   }
 
   private void attempt() {

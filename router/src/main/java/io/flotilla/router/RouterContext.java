@@ -4,10 +4,8 @@ import io.flotilla.router.cache.RegionCache;
 import io.flotilla.router.cache.RegionLocator;
 import io.flotilla.router.cache.StoreAddresses;
 import java.util.Set;
-import java.util.concurrent.ConcurrentSkipListSet;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * What every call of one client shares: the config, the region cache and its PD look-ups, store
@@ -28,23 +26,18 @@ record RouterContext(
     ExecutorService executor,
     ScheduledExecutorService scheduler,
     long clientId,
-    AtomicLong seq,
     Set<RegionCall<?>> inFlight,
-    ConcurrentSkipListSet<Long> pendingSeqs) {
+    PendingSeqs pendingSeqs) {
 
   /** A new seq for a write, pending until {@link #seqDone}. */
   long nextSeq() {
-    // NB: added under the same number the store will see, before it can be sent.
-    long s = seq.incrementAndGet();
-    pendingSeqs.add(s);
-    return s;
+    // NB: pending under the same number the store will see, before it can be sent.
+    return pendingSeqs.next();
   }
 
   /** The write sent under {@code s} got its final answer, or was renumbered. */
   void seqDone(long s) {
-    if (s != 0) {
-      pendingSeqs.remove(s);
-    }
+    pendingSeqs.done(s);
   }
 
   /**
@@ -52,7 +45,6 @@ record RouterContext(
    * stores keep answers from there on, so any pending write can be retried safely.
    */
   long minPendingSeq(long own) {
-    Long first = pendingSeqs.isEmpty() ? null : pendingSeqs.first();
-    return first == null ? own : Math.min(first, own);
+    return pendingSeqs.min(own);
   }
 }

@@ -1,7 +1,8 @@
 package io.flotilla.engine.transport;
 
+import io.netty.util.Timeout;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -22,7 +23,7 @@ final class PendingCall {
   final CompletableFuture<byte[]> future = new CompletableFuture<>();
 
   // Event-loop confined from here on.
-  private ScheduledFuture<?> timer;
+  private Timeout timer;
   private ClientConnection connection;
   private long correlationId;
 
@@ -34,19 +35,30 @@ final class PendingCall {
     this.deadlineNanos = nowNanos + TimeUnit.MILLISECONDS.toNanos(deadlineMs);
   }
 
-  /** Starts the deadline; call on the event loop that will own this call. */
+  /**
+   * Starts the deadline; call on the event loop that will own this call. The deadline is kept on
+   * the JVM's timer wheel ({@link Deadlines}) and expires the call on its event loop.
+   */
   void startTimer(io.netty.channel.EventLoop loop, TransportMetrics metrics) {
-    timer = loop.schedule(() -> {
-      // NB: count before completing, so whoever sees the timeout also sees it counted. Responses
-      // complete calls on this same event loop, so the check cannot race with them.
-      if (!future.isDone()) {
-        metrics.rpcTimeouts.increment();
-        if (connection != null) {
-          connection.forget(correlationId);
-        }
+    timer = Deadlines.after(deadlineMs, TimeUnit.MILLISECONDS, () -> {
+      try {
+        loop.execute(() -> expire(metrics));
+      } catch (RejectedExecutionException closing) {
         future.completeExceptionally(new RpcTimeoutException(target, method, deadlineMs));
       }
-    }, deadlineMs, TimeUnit.MILLISECONDS);
+    });
+  }
+
+  private void expire(TransportMetrics metrics) {
+    // NB: count before completing, so whoever sees the timeout also sees it counted. Responses
+    // complete calls on this same event loop, so the check cannot race with them.
+    if (!future.isDone()) {
+      metrics.rpcTimeouts.increment();
+      if (connection != null) {
+        connection.forget(correlationId);
+      }
+      future.completeExceptionally(new RpcTimeoutException(target, method, deadlineMs));
+    }
   }
 
   /** Milliseconds left before the deadline, at least 0. */
@@ -71,7 +83,7 @@ final class PendingCall {
 
   private void cancelTimer() {
     if (timer != null) {
-      timer.cancel(false);
+      timer.cancel();
     }
   }
 }

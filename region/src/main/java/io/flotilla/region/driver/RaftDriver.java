@@ -315,15 +315,19 @@ public final class RaftDriver implements AutoCloseable {
     post(groupId, new GroupEvent.Campaign());
   }
 
-  /** Raft messages from another node (the transport's inbound handler calls this). */
-  public void deliver(long groupId, Message m) {
+  /**
+   * Raft messages from another node (the transport's inbound handler calls this). Returns false
+   * if the group does not run here (the message is dropped).
+   */
+  public boolean deliver(long groupId, Message m) {
     RaftGroup g = groups.get(groupId);
     if (g == null) {
       counters.droppedInbound.increment();
-      return;
+      return false;
     }
     g.mailbox.add(new GroupEvent.Inbound(m));
     schedule(g);
+    return true;
   }
 
   /** The transport could not reach a peer of a group. */

@@ -13,6 +13,7 @@ import io.flotilla.engine.raft.Ready;
 import io.flotilla.engine.raft.Snapshot;
 import io.flotilla.engine.raft.SnapshotMetadata;
 import io.flotilla.engine.raft.StateType;
+import io.flotilla.engine.raft.UnavailableException;
 import io.flotilla.engine.raft.tracker.ProgressState;
 import io.flotilla.region.storage.RocksRaftStorage;
 import io.flotilla.region.storage.StorageBatch;
@@ -67,6 +68,8 @@ final class RaftGroup {
   /** Written by the owner; read by other threads in {@link #peersOn}. */
   private volatile ConfState confState;
   private long appliedIndex;
+  /** In {@link #persist}: entries are being applied into the round's batch, not yet in RocksDB. */
+  private boolean persisting;
   private final TreeMap<Long, PendingProposal> proposals = new TreeMap<>();
   /** Reads waiting for their ReadIndex round, by its context: one round serves a whole batch. */
   private final Map<Long, List<PendingRead>> readsByCtx = new HashMap<>();
@@ -364,6 +367,15 @@ final class RaftGroup {
 
   /** Puts a Ready's state and the effects of its committed entries into the round's batch. */
   void persist(Ready rd, StorageBatch wb) {
+    persisting = true;
+    try {
+      persistReady(rd, wb);
+    } finally {
+      persisting = false;
+    }
+  }
+
+  private void persistReady(Ready rd, StorageBatch wb) {
     Snapshot snap = rd.snapshot();
     if (snap != null) {
       wb.applySnapshot(id, snap.metadata());
@@ -522,11 +534,20 @@ final class RaftGroup {
     }
   }
 
-  /** Builds a snapshot of the state as applied now (the leader sends it to a lagging follower). */
+  /**
+   * A snapshot of the state as applied (the leader sends it to a lagging follower), from the state
+   * machine: one it built earlier, or an {@link UnavailableException} while it builds one.
+   * Refused while this round's committed entries are being applied (a conf change adding a peer
+   * asks from inside {@link #persist}): the state machine's memory is then ahead of RocksDB and
+   * of {@link #appliedIndex}; the core asks again on a later heartbeat response.
+   */
   Snapshot buildSnapshot() {
+    if (persisting) {
+      throw new UnavailableException("group " + id + ": applying entries; snapshot after the round");
+    }
     long index = appliedIndex;
     SnapshotMetadata meta = new SnapshotMetadata(confState, index, storage.term(index));
-    return new Snapshot(sm.snapshot(id), meta);
+    return sm.snapshot(id, meta);
   }
 
   /** Fails everything pending: the group is being destroyed or the driver stopped. */

@@ -3,6 +3,8 @@ package io.flotilla.region.driver;
 import io.flotilla.engine.raft.ConfChange;
 import io.flotilla.engine.raft.ConfState;
 import io.flotilla.engine.raft.Entry;
+import io.flotilla.engine.raft.Snapshot;
+import io.flotilla.engine.raft.SnapshotMetadata;
 import io.flotilla.region.storage.StorageBatch;
 import java.util.List;
 
@@ -43,8 +45,25 @@ public interface StateMachine<R> {
     return apply(groupId, entries, batch);
   }
 
-  /** The state as of the last applied entry, to ship to a follower that needs a snapshot. */
-  byte[] snapshot(long groupId);
+  /**
+   * The state as of the last applied entry, to ship to a follower that needs a snapshot: for state
+   * machines small enough to serialize on the group's thread. By default unsupported: a state
+   * machine overrides this or {@link #snapshot(long, SnapshotMetadata)}.
+   */
+  default byte[] snapshot(long groupId) {
+    throw new UnsupportedOperationException(getClass().getName() + " does not snapshot group " + groupId);
+  }
+
+  /**
+   * A snapshot to ship to a follower; {@code appliedNow} is the position and membership of the last
+   * applied entry. By default {@link #snapshot(long)} there. A state machine that builds its
+   * snapshots off the group's thread returns one it built earlier (with that one's metadata), or
+   * starts a build and throws {@link io.flotilla.engine.raft.UnavailableException}: the core asks
+   * again later.
+   */
+  default Snapshot snapshot(long groupId, SnapshotMetadata appliedNow) {
+    return new Snapshot(snapshot(groupId), appliedNow);
+  }
 
   /** Replaces the state with a snapshot's; durable changes go into {@code batch}. */
   void restore(long groupId, byte[] data, StorageBatch batch);

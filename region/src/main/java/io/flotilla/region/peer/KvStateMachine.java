@@ -22,7 +22,6 @@ import io.flotilla.region.snapshot.SnapshotData;
 import io.flotilla.region.split.SplitApplier;
 import io.flotilla.region.storage.Cf;
 import io.flotilla.region.storage.NodeStorage;
-import io.flotilla.region.storage.RocksRaftStorage;
 import io.flotilla.region.storage.StorageBatch;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -209,17 +208,21 @@ public final class KvStateMachine implements StateMachine<Message> {
     return AdminResponse.newBuilder().addRegions(left).addRegions(right).build();
   }
 
+  /**
+   * A ready snapshot of the region built off the poller ({@link RegionSnapshots#request}): the
+   * first ask starts the build and answers {@link UnavailableException}, a later one gets its
+   * descriptor (which names the SST file the transport streams).
+   */
   @Override
-  public byte[] snapshot(long groupId) {
+  public io.flotilla.engine.raft.Snapshot snapshot(long groupId, SnapshotMetadata appliedNow) {
     RegionPeer peer = host.peer(groupId);
     if (peer == null || peer.region() == null) {
       // NB: not fatal: the core retries a snapshot that is unavailable for now.
       throw new UnavailableException("region " + groupId + " has no initialized replica on this store to snapshot");
     }
-    RocksRaftStorage rs = storage.group(groupId);
-    long index = rs.appliedIndex();
-    SnapshotMetadata meta = new SnapshotMetadata(rs.confState(), index, rs.term(index));
-    return snapshots.build(meta, peer.region(), new HashMap<>(peer.dedup)).encode();
+    long firstIndex = storage.group(groupId).firstIndex();
+    SnapshotData d = snapshots.request(groupId, appliedNow, peer.region(), new HashMap<>(peer.dedup), firstIndex);
+    return new io.flotilla.engine.raft.Snapshot(d.encode(), d.metadata());
   }
 
   /** Membership changes: the region meta follows the conf state in the same batch ({@link MembershipApplier}). */
@@ -229,6 +232,7 @@ public final class KvStateMachine implements StateMachine<Message> {
     return membership.apply(groupId, change, after, index, batch);
   }
 
+  /** Ingests the snapshot's received SST file ({@link RegionSnapshots#ingest}); records go in {@code batch}. */
   @Override
   public void restore(long groupId, byte[] data, StorageBatch batch) {
     RegionPeer peer = host.peer(groupId);
@@ -236,14 +240,15 @@ public final class KvStateMachine implements StateMachine<Message> {
       throw new IllegalStateException("region " + groupId + ": snapshot for a replica this store does not host");
     }
     SnapshotData snap = SnapshotData.decode(data);
-    snapshots.ingest(groupId, data, snap);
+    snapshots.ingest(groupId, snap);
     RegionSnapshots.writeRecords(batch, groupId, peer.peerId(), snap);
-    snapshots.finish(groupId, snap.metadata().index(), batch);
+    snapshots.finish(groupId, snap, batch);
     peer.dedup.clear();
     peer.dedup.putAll(snap.dedup());
     peer.setRegion(snap.region());
     peer.setApproximate(-1, -1);
-    LOG.info("{} restored snapshot at index {} [{}]", peer, snap.metadata().index(), rangeString(snap.region()));
+    LOG.info("{} restored snapshot at index {} [{}] ({} bytes of SST)", peer, snap.metadata().index(),
+        rangeString(snap.region()), snap.sstBytes());
   }
 
   private KvError epochNotMatch(RegionPeer peer, RaftCommand cmd) {

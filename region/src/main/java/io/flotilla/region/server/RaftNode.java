@@ -10,6 +10,7 @@ import io.flotilla.region.driver.DriverConfig;
 import io.flotilla.region.driver.GroupRouting;
 import io.flotilla.region.driver.MessageBus;
 import io.flotilla.region.driver.RaftDriver;
+import io.flotilla.region.snapshot.SnapshotStreams;
 import io.flotilla.region.storage.NodeStorage;
 import io.flotilla.region.storage.StorageConfig;
 import java.net.InetSocketAddress;
@@ -17,6 +18,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.UnaryOperator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -38,6 +40,8 @@ public final class RaftNode implements AutoCloseable {
   private final Map<Long, Long> lastUnreachableReport = new ConcurrentHashMap<>();
   private volatile InboundFilter inboundFilter;
   private volatile SnapshotAssembler assembler;
+  /** How snapshots cross the snapshot lane; in heap until {@link #setSnapshotStreams}. */
+  private final AtomicReference<SnapshotStreams> snapshotStreams;
 
   /**
    * Sees every inbound Raft message (and every assembled snapshot) before the driver does, e.g. to
@@ -50,8 +54,10 @@ public final class RaftNode implements AutoCloseable {
     boolean accept(long fromNodeId, long groupId, Message m);
   }
 
-  private RaftNode(long nodeId, NodeStorage storage, RaftTransport transport, RaftDriver driver) {
+  private RaftNode(long nodeId, NodeStorage storage, RaftTransport transport, RaftDriver driver,
+      AtomicReference<SnapshotStreams> snapshotStreams) {
     this.nodeId = nodeId;
+    this.snapshotStreams = snapshotStreams;
     this.storage = storage;
     this.transport = transport;
     this.driver = driver;
@@ -80,11 +86,12 @@ public final class RaftNode implements AutoCloseable {
     RaftDriver.SnapshotHook hook = new RaftDriver.SnapshotHook();
     NodeStorage storage = NodeStorage.open(storageConfig, hook);
     RaftTransport transport = new RaftTransport(nodeId, transportConfig, resolver);
-    MessageBus bus = busDecorator.apply(new TransportBus(transport));
+    AtomicReference<SnapshotStreams> streams = new AtomicReference<>(SnapshotStreams.HEAP);
+    MessageBus bus = busDecorator.apply(new TransportBus(transport, streams::get));
     RaftDriver driver = new RaftDriver(nodeId, driverConfig, storage, bus, routing, hook);
-    RaftNode node = new RaftNode(nodeId, storage, transport, driver);
+    RaftNode node = new RaftNode(nodeId, storage, transport, driver, streams);
     try {
-      node.assembler = new SnapshotAssembler(node::deliverInbound);
+      node.assembler = new SnapshotAssembler(node::deliverInbound, streams::get);
       transport.setSnapshotReceiver(node.assembler);
       InetSocketAddress bound = transport.start(listen, node.handler());
       driver.start();
@@ -119,16 +126,24 @@ public final class RaftNode implements AutoCloseable {
     };
   }
 
+  /**
+   * How this node's snapshots travel (a store: {@code RegionSnapshots.streams()}, SST files disk to
+   * disk). Set it before starting groups whose state machine needs it; until then snapshots are in
+   * heap, and a file snapshot arriving meanwhile is refused (the sender retries).
+   */
+  public void setSnapshotStreams(SnapshotStreams streams) {
+    snapshotStreams.set(streams);
+  }
+
   /** Installs the filter every inbound message passes first (null: none). */
   public void setInboundFilter(InboundFilter filter) {
     this.inboundFilter = filter;
   }
 
-  void deliverInbound(long fromNodeId, long groupId, Message m) {
+  /** Whether {@code m} reached the group's mailbox. */
+  boolean deliverInbound(long fromNodeId, long groupId, Message m) {
     InboundFilter f = inboundFilter;
-    if (f == null || f.accept(fromNodeId, groupId, m)) {
-      driver.deliver(groupId, m);
-    }
+    return (f == null || f.accept(fromNodeId, groupId, m)) && driver.deliver(groupId, m);
   }
 
   /** Keeps connections (and so liveness heartbeats) up to these nodes. */

@@ -66,6 +66,7 @@ public final class Store implements RegionHost, AutoCloseable {
   private RaftNode node;
   private StoreTasks tasks;
   private StoreControl control;
+  private RegionSnapshots snapshots;
   private String address;
   private volatile boolean closed;
 
@@ -105,8 +106,10 @@ public final class Store implements RegionHost, AutoCloseable {
         ? config.listen().getHostString() + ":" + node.port()
         : config.advertiseAddress();
     resolver.put(storeId, new InetSocketAddress(config.listen().getHostString(), node.port()));
-    RegionSnapshots snapshots = new RegionSnapshots(node.storage(), config.dataDir().resolve("snap"));
+    snapshots = new RegionSnapshots(node.storage(), config.dataDir().resolve("snap"),
+        "flotilla-store-" + storeId + "-snap");
     snapshots.recover();
+    node.setSnapshotStreams(snapshots.streams());
     KvStateMachine sm = new KvStateMachine(this, node.storage(), snapshots);
     control = new StoreControl(storeId, node, replicas, sm);
     int started = control.load();
@@ -260,6 +263,11 @@ public final class Store implements RegionHost, AutoCloseable {
     return node.storage();
   }
 
+  /** This store's region snapshots (builds, streams). */
+  RegionSnapshots snapshots() {
+    return snapshots;
+  }
+
   /** Snapshots being received from other stores now. */
   public int receivingSnapshots() {
     return node.receivingSnapshots();
@@ -297,6 +305,10 @@ public final class Store implements RegionHost, AutoCloseable {
     timers.shutdownNow();
     if (control != null) {
       control.close();
+    }
+    if (snapshots != null) {
+      // NB: before RocksDB closes under a build; a poller asking later is told "unavailable".
+      snapshots.close();
     }
     if (node != null) {
       node.close();

@@ -14,14 +14,14 @@ import io.flotilla.region.storage.StorageBatch;
 import io.flotilla.region.storage.StorageException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.channels.FileChannel;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.rocksdb.EnvOptions;
 import org.rocksdb.IngestExternalFileOptions;
 import org.rocksdb.Options;
@@ -35,22 +35,27 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Builds and applies region snapshots as SST files.
+ * Builds and applies region snapshots as SST files, on disk end to end.
  *
- * <p><b>Build</b> (leader, on the group's thread): a RocksDB snapshot of the region's range in
- * {@link Cf#DATA} is written with {@link SstFileWriter} to a temporary file whose bytes travel in
- * {@link SnapshotData} with the region meta and de-duplication table.
+ * <p><b>Build</b> (leader): the poller asks {@link #request}; the first ask takes a RocksDB snapshot
+ * and hands it to the store's snapshot worker ({@code <name>-N} threads), which writes the range of
+ * {@link Cf#DATA} with {@link SstFileWriter} to {@code <snapDir>/send-*.sst}; until then the answer
+ * is "unavailable" and the Raft core asks again on a later heartbeat response ({@link
+ * SnapshotBuilds}). The Raft message carries only the {@link SnapshotData} descriptor; the SST is
+ * streamed from disk by {@link #streams()} and deleted once sent.
  *
- * <p><b>Apply</b> (receiver, on the group's thread, inside the round's batch) and its crash safety.
- * The data must reach RocksDB before the round's batch (ingestion is not part of a write batch), so:
+ * <p><b>Apply</b> (receiver): the chunks are written to {@code <snapDir>/recv-*.sst} and fsynced by
+ * the worker before the group sees the message. Then, on the group's thread, inside the round's
+ * batch, with crash safety:
  *
  * <ol>
- *   <li>the whole snapshot is written to {@code <snapDir>/region-<id>-<index>.snap} and fsynced;
- *   <li>a marker {@code regionId ++ 0x12} naming that file is written (own write, fsynced if the
- *       storage fsyncs);
- *   <li>the region's range is deleted and the SST ingested;
+ *   <li>the received SST file is durable (above);
+ *   <li>a marker {@code regionId ++ 0x12} holding the descriptor (which names that file) is written
+ *       (own write, fsynced if the storage fsyncs);
+ *   <li>the region's range is deleted and the SST ingested (RocksDB copies it: ours stays);
  *   <li>the round's batch records the snapshot in the Raft storage, the applied index, the region
- *       record and dedup table, and deletes the marker (one fsync with everything else).
+ *       record and dedup table, and deletes the marker (one fsync with everything else); the file
+ *       goes once that batch is durable.
  * </ol>
  *
  * A crash after 2 and before 4 leaves new data under an old applied index. {@link #recover} runs
@@ -59,17 +64,32 @@ import org.slf4j.LoggerFactory;
  * commit (and term, if older) covers the snapshot. A crash before 2 leaves the old state untouched
  * (the file is garbage, removed by recover). Nothing acknowledged the snapshot before 4 was durable
  * (the driver sends its answer after the batch), so the leader simply sees the follower as before.
+ * Steps 2 to 4 run on the poller: the ingest is a file copy plus a RocksDB metadata change, and it
+ * must land before the round's batch acknowledges the snapshot.
  *
- * <p>Threads: {@link #build} and {@link #ingest} on the thread driving the group; {@link #recover}
- * before the driver starts.
+ * <p>Threads: {@link #request}, {@link #ingest} and {@link #finish} on the thread driving the group;
+ * {@link #recover} before the driver starts; {@link #close} once, after the driver stopped asking.
  */
-public final class RegionSnapshots {
+public final class RegionSnapshots implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(RegionSnapshots.class);
+  /** A ready snapshot nobody sends is deleted after this long. */
+  static final long IDLE_MS = 60_000;
+  /** A received snapshot nobody applies is deleted after this long. */
+  static final long ORPHAN_MS = 10 * 60_000;
 
   private final NodeStorage storage;
   private final Path snapDir;
+  private final ScheduledThreadPoolExecutor worker;
+  private final SnapshotBuilds builds;
+  private final FileSnapshotStreams streams;
 
+  /** For tests: the worker's threads are named {@code flotilla-snap-N}. */
   public RegionSnapshots(NodeStorage storage, Path snapDir) {
+    this(storage, snapDir, "flotilla-snap");
+  }
+
+  /** {@code workerName}: the snapshot worker's threads are {@code workerName-N} (e.g. {@code flotilla-store-4-snap}). */
+  public RegionSnapshots(NodeStorage storage, Path snapDir, String workerName) {
     this.storage = storage;
     this.snapDir = snapDir;
     try {
@@ -77,12 +97,66 @@ public final class RegionSnapshots {
     } catch (IOException e) {
       throw new UncheckedIOException("cannot create snapshot directory " + snapDir, e);
     }
+    AtomicInteger n = new AtomicInteger();
+    this.worker = new ScheduledThreadPoolExecutor(2, r -> {
+      Thread t = new Thread(r, workerName + "-" + n.incrementAndGet());
+      t.setDaemon(true);
+      return t;
+    });
+    this.builds = new SnapshotBuilds(storage, snapDir, worker, IDLE_MS);
+    this.streams = new FileSnapshotStreams(builds, snapDir, worker, ORPHAN_MS);
+    worker.scheduleWithFixedDelay(this::expire, 5, 5, TimeUnit.SECONDS);
   }
 
-  /** A snapshot of {@code region} as applied now at {@code metadata}. */
-  public SnapshotData build(SnapshotMetadata metadata, Region region, Map<Long, DedupEntry> dedup) {
-    Path tmp = snapDir.resolve("build-" + region.getId() + "-" + metadata.index() + "-" + System.nanoTime() + ".sst");
-    Snapshot rs = storage.db().getSnapshot();
+  private void expire() {
+    long now = System.nanoTime();
+    builds.expire(now);
+    streams.expire(now);
+  }
+
+  /**
+   * The descriptor of a ready snapshot of the region (see {@link SnapshotBuilds#request}).
+   *
+   * @throws io.flotilla.engine.raft.UnavailableException while it is being built
+   */
+  public SnapshotData request(long regionId, SnapshotMetadata appliedNow, Region region,
+      Map<Long, DedupEntry> dedup, long firstIndex) {
+    return builds.request(regionId, appliedNow, region, dedup, firstIndex);
+  }
+
+  /** How this store's snapshots cross the snapshot lane: give it to the node's transport. */
+  public SnapshotStreams streams() {
+    return streams;
+  }
+
+  /** Builds started, built, failed; requests answered unavailable and served; files deleted. */
+  public long[] counters() {
+    SnapshotBuilds.Stats s = builds.stats;
+    return new long[] {s.started.get(), s.built.get(), s.failed.get(), s.unavailable.get(), s.served.get(),
+        s.filesDeleted.get()};
+  }
+
+  /** Names of the threads that ran {@link SstFileWriter} for a build. */
+  public java.util.Set<String> builderThreads() {
+    return java.util.Set.copyOf(builds.stats.builderThreads);
+  }
+
+  /** Bytes of SST received into files. */
+  public long bytesReceived() {
+    return streams.bytesReceived.get();
+  }
+
+  /** Ready snapshots whose file is still kept. */
+  public int keptBuilds() {
+    return builds.kept();
+  }
+
+  /**
+   * Writes the region's keys as seen by {@code rs} to {@code file}; returns its size, 0 (and no file)
+   * when the range is empty. Blocking: on a worker.
+   */
+  static long writeSst(NodeStorage storage, Region region, Snapshot rs, Path file,
+      java.util.function.BooleanSupplier cancelled) {
     byte[] start = region.getStartKey().toByteArray();
     byte[] end = region.getEndKey().toByteArray();
     long keys = 0;
@@ -98,86 +172,107 @@ public final class RegionSnapshots {
         it.seek(start);
         for (; it.isValid(); it.next()) {
           if (keys == 0) {
-            writer.open(tmp.toString());
+            writer.open(file.toString());
           }
           writer.put(it.key(), it.value());
           keys++;
+          if ((keys & 0xfff) == 0 && cancelled.getAsBoolean()) {
+            throw new IllegalStateException("region " + region.getId() + ": snapshot build cancelled");
+          }
         }
         it.status();
       }
-      byte[] sst = new byte[0];
-      if (keys > 0) {
-        writer.finish();
-        sst = Files.readAllBytes(tmp);
+      if (keys == 0) {
+        return 0;
       }
-      return new SnapshotData(metadata, region, dedup, sst);
+      writer.finish();
+      return Files.size(file);
+    } catch (RuntimeException e) {
+      FileSnapshotStreams.deleteQuietly(file);
+      throw e;
     } catch (RocksDBException e) {
+      FileSnapshotStreams.deleteQuietly(file);
       throw new StorageException("region " + region.getId() + ": building snapshot failed: " + e.getMessage(), e);
     } catch (IOException e) {
-      throw new UncheckedIOException("region " + region.getId() + ": reading snapshot SST failed", e);
+      FileSnapshotStreams.deleteQuietly(file);
+      throw new UncheckedIOException("region " + region.getId() + ": sizing snapshot SST failed", e);
+    }
+  }
+
+  /** A snapshot of the region as it is now, written to {@code file} on this thread (tests, tools). */
+  public SnapshotData buildNow(SnapshotMetadata metadata, Region region, Map<Long, DedupEntry> dedup, Path file) {
+    Snapshot rs = storage.db().getSnapshot();
+    try {
+      long bytes = writeSst(storage, region, rs, file, () -> false);
+      return new SnapshotData(metadata, region, dedup, bytes > 0 ? file.toString() : "", bytes);
     } finally {
       storage.db().releaseSnapshot(rs);
-      deleteQuietly(tmp);
     }
   }
 
   /**
-   * Steps 1 to 3 of applying a snapshot (see the class comment); the caller puts step 4 in the
-   * round's batch and calls {@link #finish} with it.
+   * Steps 2 and 3 of applying a snapshot (see the class comment) whose SST is the durable file
+   * {@code data} names; the caller puts step 4 in the round's batch and calls {@link #finish} with it.
    */
-  public void ingest(long regionId, byte[] encoded, SnapshotData data) {
-    Path file = snapFile(regionId, data.metadata().index());
-    writeDurably(file, encoded);
+  public void ingest(long regionId, SnapshotData data) {
+    if (data.hasSst() && !streams.claim(data.sstFile()) && !Files.exists(Path.of(data.sstFile()))) {
+      throw new IllegalStateException("[region=" + regionId + "] snapshot at " + data.metadata().index()
+          + ": its SST file " + data.sstFile() + " is gone");
+    }
     try (StorageBatch marker = storage.newBatch()) {
-      marker.put(Cf.META, RegionRecords.snapshotApplyingKey(regionId), file.toString().getBytes(StandardCharsets.UTF_8));
+      marker.put(Cf.META, RegionRecords.snapshotApplyingKey(regionId), data.encode());
       storage.write(marker);
     }
     replaceRange(data);
   }
 
   /** Step 4: the marker goes, and the file once the batch is durable. */
-  public void finish(long regionId, long index, StorageBatch batch) {
+  public void finish(long regionId, SnapshotData data, StorageBatch batch) {
     batch.delete(Cf.META, RegionRecords.snapshotApplyingKey(regionId));
-    Path file = snapFile(regionId, index);
-    batch.onWritten(() -> deleteQuietly(file));
+    if (data.hasSst()) {
+      Path file = Path.of(data.sstFile());
+      batch.onWritten(() -> FileSnapshotStreams.deleteQuietly(file));
+    }
   }
 
   /**
    * Finishes every snapshot apply a crash interrupted (see the class comment), and removes stray
-   * files. Run before the groups start.
+   * files (snapshots half built, half received, or never applied). Run before the groups start.
    */
   public void recover() {
-    List<long[]> pending = new ArrayList<>();
-    List<String> files = new ArrayList<>();
+    List<Long> pending = new ArrayList<>();
+    List<byte[]> descriptors = new ArrayList<>();
     try (ReadOptions ro = new ReadOptions();
         RocksIterator it = storage.db().newIterator(storage.handle(Cf.META), ro)) {
       for (it.seekToFirst(); it.isValid(); it.next()) {
         byte[] k = it.key();
         if (k.length == 9 && (k[8] & 0xff) == RegionRecords.TAG_SNAPSHOT_APPLYING) {
-          pending.add(new long[] {Keys.groupId(k)});
-          files.add(new String(it.value(), StandardCharsets.UTF_8));
+          pending.add(Keys.groupId(k));
+          descriptors.add(it.value());
         }
       }
     }
     for (int i = 0; i < pending.size(); i++) {
-      rollForward(pending.get(i)[0], Path.of(files.get(i)));
+      rollForward(pending.get(i), descriptors.get(i));
     }
     try (var stream = Files.list(snapDir)) {
-      stream.forEach(RegionSnapshots::deleteQuietly);
+      stream.forEach(FileSnapshotStreams::deleteQuietly);
     } catch (IOException e) {
       LOG.warn("cannot clean snapshot directory {}: {}", snapDir, e.toString());
     }
   }
 
-  private void rollForward(long regionId, Path file) {
-    byte[] encoded;
-    try {
-      encoded = Files.readAllBytes(file);
-    } catch (IOException e) {
-      throw new UncheckedIOException("region " + regionId + ": a snapshot apply was interrupted and its file "
-          + file + " cannot be read; the data directory cannot be recovered automatically", e);
+  private void rollForward(long regionId, byte[] descriptor) {
+    if (!SnapshotData.isDescriptor(descriptor)) {
+      throw new IllegalStateException("[region=" + regionId + "] a snapshot apply was interrupted by a crash and its"
+          + " marker holds no snapshot descriptor (written by an older version?); the data directory cannot be"
+          + " recovered automatically: rebuild this store's replica of the region");
     }
-    SnapshotData data = SnapshotData.decode(encoded);
+    SnapshotData data = SnapshotData.decode(descriptor);
+    if (data.hasSst() && !Files.exists(Path.of(data.sstFile()))) {
+      throw new IllegalStateException("[region=" + regionId + "] a snapshot apply was interrupted by a crash and its"
+          + " SST file " + data.sstFile() + " is gone; the data directory cannot be recovered automatically");
+    }
     SnapshotMetadata meta = data.metadata();
     replaceRange(data);
     RocksRaftStorage rs = storage.group(regionId);
@@ -197,7 +292,7 @@ public final class RegionSnapshots {
       b.delete(Cf.META, RegionRecords.snapshotApplyingKey(regionId));
       storage.write(b);
     }
-    LOG.info("region {}: finished applying snapshot at index {} interrupted by a crash", regionId, meta.index());
+    LOG.info("[region={}] finished applying snapshot at index {} interrupted by a crash", regionId, meta.index());
   }
 
   /** Region record and dedup table of a snapshot into {@code batch}. */
@@ -210,7 +305,7 @@ public final class RegionSnapshots {
     }
   }
 
-  /** Deletes the region's range in DATA and ingests the snapshot's SST (idempotent). */
+  /** Deletes the region's range in DATA and ingests the snapshot's SST from its file (idempotent). */
   private void replaceRange(SnapshotData data) {
     Region region = data.region();
     byte[] start = region.getStartKey().toByteArray();
@@ -225,45 +320,32 @@ public final class RegionSnapshots {
         storage.write(del);
       }
     }
-    if (data.sst().length == 0) {
+    if (!data.hasSst()) {
       return;
     }
-    Path sst = snapDir.resolve("ingest-" + region.getId() + "-" + data.metadata().index() + ".sst");
-    writeDurably(sst, data.sst());
     try (IngestExternalFileOptions opts = new IngestExternalFileOptions()) {
+      // NB: copy, do not move: the file must survive the ingest for a roll-forward after a crash.
       opts.setMoveFiles(false);
       opts.setAllowGlobalSeqNo(true);
       opts.setAllowBlockingFlush(true);
-      storage.db().ingestExternalFile(storage.handle(Cf.DATA), List.of(sst.toString()), opts);
+      storage.db().ingestExternalFile(storage.handle(Cf.DATA), List.of(data.sstFile()), opts);
     } catch (RocksDBException e) {
       throw new StorageException("region " + region.getId() + ": ingesting snapshot SST failed: " + e.getMessage(), e);
-    } finally {
-      deleteQuietly(sst);
     }
   }
 
-  private Path snapFile(long regionId, long index) {
-    return snapDir.resolve("region-" + regionId + "-" + index + ".snap");
-  }
-
-  private static void writeDurably(Path file, byte[] bytes) {
-    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-        StandardOpenOption.TRUNCATE_EXISTING)) {
-      java.nio.ByteBuffer buf = java.nio.ByteBuffer.wrap(bytes);
-      while (buf.hasRemaining()) {
-        ch.write(buf);
-      }
-      ch.force(true);
-    } catch (IOException e) {
-      throw new UncheckedIOException("writing " + file + " failed", e);
-    }
-  }
-
-  private static void deleteQuietly(Path p) {
+  /** Stops the worker (waiting for a build in progress, which reads RocksDB): before the storage closes. */
+  @Override
+  public void close() {
+    builds.close();
+    // NB: not shutdownNow: a build still queued must run to release its RocksDB snapshot (it stops at once).
+    worker.shutdown();
     try {
-      Files.deleteIfExists(p);
-    } catch (IOException e) {
-      LOG.warn("cannot delete {}: {}", p, e.toString());
+      if (!worker.awaitTermination(10, TimeUnit.SECONDS)) {
+        LOG.warn("snapshot worker did not stop within 10 s [dir={}]", snapDir);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     }
   }
 }

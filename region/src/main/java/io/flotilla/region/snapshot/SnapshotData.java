@@ -2,7 +2,6 @@ package io.flotilla.region.snapshot;
 
 import com.google.protobuf.InvalidProtocolBufferException;
 import io.flotilla.engine.proto.Region;
-import io.flotilla.engine.proto.WriteResponse;
 import io.flotilla.engine.raft.ConfState;
 import io.flotilla.engine.raft.SnapshotMetadata;
 import io.flotilla.region.peer.DedupEntry;
@@ -17,20 +16,39 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * What a region snapshot carries (the opaque data of a Raft snapshot): where it sits in the log and
- * the membership there (so a store that crashed while applying it can finish the job from this
- * alone), the region meta, its de-duplication table, and one SST file of the region's keys (empty
- * when the region holds none).
+ * The descriptor of a region snapshot (the opaque data of a Raft snapshot): where it sits in the
+ * log and the membership there (so a store that crashed while applying it can finish the job from
+ * this alone), the region meta, its de-duplication table, and where its one SST file of the
+ * region's keys is on this node ({@code sstFile}, {@code sstBytes} long; none when the region holds
+ * no keys). The SST itself never travels in here: it is streamed beside the Raft message, and the
+ * receiver points {@code sstFile} at its own copy ({@link #withSstFile}).
  *
- * <p>Layout, big-endian: magic {@code "FLS2"}, index, term, conf state (five lists/flag), region
+ * <p>Layout, big-endian: magic {@code "FLS3"}, index, term, conf state (four lists, a flag), region
  * (length + {@code meta.Region}), dedup count and entries (client, length + {@code
- * kv.ClientSession}), SST length + bytes.
+ * kv.ClientSession}), SST file (length + UTF-8 path), SST bytes.
  */
-public record SnapshotData(SnapshotMetadata metadata, Region region, Map<Long, DedupEntry> dedup, byte[] sst) {
-  private static final int MAGIC = 0x464c5332; // "FLS2"
+public record SnapshotData(SnapshotMetadata metadata, Region region, Map<Long, DedupEntry> dedup, String sstFile,
+    long sstBytes) {
+  private static final int MAGIC = 0x464c5333; // "FLS3"
+
+  public SnapshotData {
+    if (sstBytes < 0 || (sstBytes > 0) == sstFile.isEmpty()) {
+      throw new IllegalArgumentException("sstFile '" + sstFile + "' with " + sstBytes + " bytes");
+    }
+  }
+
+  /** Whether the region held keys (and so there is an SST file). */
+  public boolean hasSst() {
+    return sstBytes > 0;
+  }
+
+  /** The same snapshot with its SST at {@code file} (the receiver's copy). */
+  public SnapshotData withSstFile(String file) {
+    return new SnapshotData(metadata, region, dedup, hasSst() ? file : "", sstBytes);
+  }
 
   public byte[] encode() {
-    ByteArrayOutputStream bytes = new ByteArrayOutputStream(64 + sst.length);
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream(256);
     try (DataOutputStream out = new DataOutputStream(bytes)) {
       out.writeInt(MAGIC);
       out.writeLong(metadata.index());
@@ -49,18 +67,25 @@ public record SnapshotData(SnapshotMetadata metadata, Region region, Map<Long, D
         out.writeLong(e.getKey());
         writeBytes(out, e.getValue().encode());
       }
-      writeBytes(out, sst);
+      writeBytes(out, sstFile.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      out.writeLong(sstBytes);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
     return bytes.toByteArray();
   }
 
+  /** Whether {@code data} looks like an encoded descriptor (its magic). */
+  public static boolean isDescriptor(byte[] data) {
+    return data.length >= 4 && ((data[0] & 0xff) << 24 | (data[1] & 0xff) << 16 | (data[2] & 0xff) << 8
+        | (data[3] & 0xff)) == MAGIC;
+  }
+
   public static SnapshotData decode(byte[] data) {
     try (DataInputStream in = new DataInputStream(new java.io.ByteArrayInputStream(data))) {
       int magic = in.readInt();
       if (magic != MAGIC) {
-        throw new IllegalArgumentException("not a region snapshot: magic " + Integer.toHexString(magic));
+        throw new IllegalArgumentException("not a region snapshot descriptor: magic " + Integer.toHexString(magic));
       }
       long index = in.readLong();
       long term = in.readLong();
@@ -81,8 +106,9 @@ public record SnapshotData(SnapshotMetadata metadata, Region region, Map<Long, D
         long client = in.readLong();
         dedup.put(client, DedupEntry.decode(readBytes(in)));
       }
-      byte[] sst = readBytes(in);
-      return new SnapshotData(new SnapshotMetadata(cs, index, term), region, dedup, sst);
+      String sstFile = new String(readBytes(in), java.nio.charset.StandardCharsets.UTF_8);
+      long sstBytes = in.readLong();
+      return new SnapshotData(new SnapshotMetadata(cs, index, term), region, dedup, sstFile, sstBytes);
     } catch (InvalidProtocolBufferException e) {
       throw new IllegalArgumentException("corrupt region snapshot: " + e.getMessage(), e);
     } catch (IOException e) {
@@ -90,12 +116,13 @@ public record SnapshotData(SnapshotMetadata metadata, Region region, Map<Long, D
     }
   }
 
-  /** Only the region of an encoded snapshot, without decoding the rest. */
+  /** Only the region of an encoded descriptor, without decoding the rest; null if it is none. */
   public static Region peekRegion(byte[] data) {
+    if (!isDescriptor(data)) {
+      return null;
+    }
     try (DataInputStream in = new DataInputStream(new java.io.ByteArrayInputStream(data))) {
-      if (in.readInt() != MAGIC) {
-        return null;
-      }
+      in.readInt();
       in.readLong();
       in.readLong();
       for (int i = 0; i < 4; i++) {

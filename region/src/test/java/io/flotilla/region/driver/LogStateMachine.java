@@ -67,6 +67,23 @@ public final class LogStateMachine implements StateMachine<Long> {
     return out;
   }
 
+  /** Each group's first this many snapshot requests answer unavailable (a snapshot "being built"). */
+  public volatile int unavailableFirst;
+  /** Snapshot requests answered unavailable, by group. */
+  public final java.util.Map<Long, Integer> unavailableAnswers = new java.util.concurrent.ConcurrentHashMap<>();
+  /** Snapshots handed out, by group. */
+  public final java.util.Map<Long, Integer> snapshotsServed = new java.util.concurrent.ConcurrentHashMap<>();
+
+  @Override
+  public io.flotilla.engine.raft.Snapshot snapshot(long groupId, io.flotilla.engine.raft.SnapshotMetadata appliedNow) {
+    if (unavailableAnswers.getOrDefault(groupId, 0) < unavailableFirst) {
+      unavailableAnswers.merge(groupId, 1, Integer::sum);
+      throw new io.flotilla.engine.raft.UnavailableException("group " + groupId + ": snapshot being built (test)");
+    }
+    snapshotsServed.merge(groupId, 1, Integer::sum);
+    return StateMachine.super.snapshot(groupId, appliedNow);
+  }
+
   @Override
   public byte[] snapshot(long groupId) {
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();

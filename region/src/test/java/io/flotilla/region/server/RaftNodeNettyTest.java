@@ -240,6 +240,8 @@ class RaftNodeNettyTest {
     int groups = 10;
     int proposals = 100;
     NettyCluster c = startCluster(driverConfig().withCompactLogAfterEntries(20), groups);
+    // Every snapshot is "being built" the first three times the core asks: it must ask again.
+    c.machines.values().forEach(m -> m.unavailableFirst = 3);
     long lagging = 3;
     c.faults.cut(lagging, 1);
     c.faults.cut(lagging, 2);
@@ -277,6 +279,13 @@ class RaftNodeNettyTest {
       assertThat(c.applied(lagging, g)).as("group %d", g).isEqualTo(c.applied(c.leaderOf(g), g));
     }
     assertThat(snapshots).as("the log was compacted past what node %d had", lagging).isGreaterThanOrEqualTo(groups);
+    for (long g = 1; g <= groups; g++) {
+      long group = g;
+      assertThat(c.machines.values().stream().mapToInt(m -> m.unavailableAnswers.getOrDefault(group, 0)).sum())
+          .as("group %d: answered unavailable, then asked again", g).isGreaterThanOrEqualTo(3);
+      assertThat(c.machines.values().stream().mapToInt(m -> m.snapshotsServed.getOrDefault(group, 0)).sum())
+          .as("group %d", g).isPositive();
+    }
   }
 
   /** Groups hibernating on a node: every wake ends one hibernation. */

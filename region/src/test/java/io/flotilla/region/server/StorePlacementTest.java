@@ -372,7 +372,7 @@ class StorePlacementTest {
 
   @Test
   void snapshotsBeingReceivedAreCountedUntilCompleteOrAborted() {
-    SnapshotAssembler a = new SnapshotAssembler((from, group, m) -> { });
+    SnapshotAssembler a = new SnapshotAssembler((from, group, m) -> true);
     var first = a.begin(1, 7, 1, null);
     var second = a.begin(1, 8, 2, null);
     assertThat(a.receiving()).isEqualTo(2);

@@ -109,6 +109,51 @@ class StoreSplitSnapshotTest {
   }
 
   @Test
+  void aRegionOfSeveralMegabytesCatchesUpByASnapshotBuiltOffThePollersAndStreamedFileToFile() throws Exception {
+    cluster = new StoreCluster(dir, 3, cfg -> cfg.withDriver(cfg.driver().withCompactLogAfterEntries(10)));
+    StoreCluster c = cluster;
+    c.put("before", "1");
+    await().atMost(10, TimeUnit.SECONDS).until(
+        () -> c.stores.values().stream().allMatch(s -> StoreTest.dataKeys(s).contains("before")));
+    c.stop(3);
+    java.util.Random rnd = new java.util.Random(7);
+    int n = 400;
+    for (int i = 0; i < n; i++) {
+      StringBuilder v = new StringBuilder(16 << 10);
+      for (int j = 0; j < (16 << 10); j++) {
+        v.append((char) ('!' + rnd.nextInt(90))); // NB: barely compressible: the SST is about the data's size
+      }
+      assertThat(c.put(String.format("big-%04d", i), v.toString()).getSucceeded()).isTrue();
+    }
+    Store back = c.start(3);
+    await().atMost(60, TimeUnit.SECONDS).until(() -> StoreTest.dataKeys(back).size() == n + 1);
+    assertThat(back.driver().counters().snapshotsApplied()).isPositive();
+    assertThat(back.snapshots().bytesReceived()).as("SST bytes written to the receiver's file")
+        .isGreaterThan(5L << 20);
+    long unavailable = 0;
+    java.util.Set<String> builders = new java.util.HashSet<>();
+    for (Store s : List.of(c.stores.get(1), c.stores.get(2))) {
+      unavailable += s.snapshots().counters()[3];
+      builders.addAll(s.snapshots().builderThreads());
+    }
+    // The core asked, was told to wait, and asked again on a later heartbeat response.
+    assertThat(unavailable).as("requests answered unavailable while building").isPositive();
+    assertThat(builders).isNotEmpty().allMatch(t -> t.matches("flotilla-store-\\d+-snap-\\d+"));
+    // Sent and applied: no snapshot file is left behind.
+    await().atMost(10, TimeUnit.SECONDS).untilAsserted(() -> assertThat(c.stores.values().stream()
+        .flatMap(s -> snapFiles(s).stream())).isEmpty());
+    assertThat(c.get("big-0399").getValue().size()).isEqualTo(16 << 10);
+  }
+
+  private static List<Path> snapFiles(Store s) {
+    try (var files = java.nio.file.Files.list(s.config().dataDir().resolve("snap"))) {
+      return files.toList();
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
+  @Test
   void storesRestartedOnTheirDataDirsServeEveryAcknowledgedWrite() {
     cluster = new StoreCluster(dir, 3, cfg -> cfg.withSplit(96L << 20, 15, Duration.ofMillis(100)));
     StoreCluster c = cluster;

@@ -258,7 +258,9 @@ class PdPlacementTest {
   void aStoreDownPastTheDownTimeLosesItsReplica() {
     noSchedulers();
     setScheduler("replica-checker", null, Map.of("max-store-down-time", "1s"));
+    // NB: the clock starts before store 3's last heartbeat, so PD's down time is measured from after t0.
     long t0 = System.currentTimeMillis();
+    storeHeartbeats(3);
     RegionHeartbeatResponse s = await().atMost(Duration.ofSeconds(10)).until(() -> {
       storeHeartbeats(1, 2, 4);
       return heartbeat();

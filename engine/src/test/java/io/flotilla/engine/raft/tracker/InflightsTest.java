@@ -95,4 +95,45 @@ class InflightsTest {
     assertThatThrownBy(() -> new Inflights(0))
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("got 0");
   }
+
+  /** The buffer grows on demand: whatever the pattern of adds and frees, it holds what a queue would. */
+  @org.junit.jupiter.params.ParameterizedTest(name = "seed {0}")
+  @org.junit.jupiter.params.provider.ValueSource(longs = {1, 2, 3, 4, 5})
+  void aGrowingBufferHoldsWhatAQueueWould(long seed) {
+    java.util.Random rnd = new java.util.Random(seed);
+    int capacity = 1 + rnd.nextInt(300);
+    Inflights in = new Inflights(capacity);
+    java.util.ArrayDeque<Long> model = new java.util.ArrayDeque<>();
+    long next = 1;
+    for (int step = 0; step < 20_000; step++) {
+      int op = rnd.nextInt(10);
+      if (op < 6 && !in.full()) {
+        next += 1 + rnd.nextInt(3);
+        in.add(next);
+        model.addLast(next);
+      } else if (op < 9) {
+        long upTo = next - rnd.nextInt(20);
+        in.freeLE(upTo);
+        model.removeIf(i -> i <= upTo);
+      } else {
+        in.freeFirstOne();
+        model.pollFirst();
+      }
+      assertThat(in.count()).as("seed %d step %d", seed, step).isEqualTo(model.size());
+      assertThat(in.full()).isEqualTo(model.size() == capacity);
+    }
+    Inflights copy = in.copy();
+    assertThat(copy.toString()).isEqualTo(in.toString());
+    assertThat(in.toString()).startsWith("Inflights[" + String.join(" ", model.stream().map(String::valueOf).toList()));
+  }
+
+  @Test
+  void aNewWindowHoldsNoBufferUntilItsFirstAppend() throws Exception {
+    java.lang.reflect.Field f = Inflights.class.getDeclaredField("buffer");
+    f.setAccessible(true);
+    Inflights in = new Inflights(256);
+    assertThat(((long[]) f.get(in)).length).isZero();
+    in.add(1);
+    assertThat(((long[]) f.get(in)).length).isBetween(1, 8);
+  }
 }

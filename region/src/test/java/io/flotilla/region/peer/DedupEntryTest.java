@@ -9,13 +9,34 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 class DedupEntryTest {
 
-  /** The builder the apply path uses applies the same rules as {@link DedupEntry#with}. */
+  /**
+   * The rules, as a sorted map would keep them: the floor follows the client's oldest pending write
+   * (never down), answers below it are forgotten, at most MAX_ANSWERS are kept (the oldest go and
+   * the floor follows them).
+   */
+  private static final class Model {
+    long floor;
+    final java.util.TreeMap<Long, WriteResponse> answers = new java.util.TreeMap<>();
+
+    void add(long seq, WriteResponse r, long minPending) {
+      floor = Math.max(floor, minPending == 0 ? seq : Math.min(minPending, seq));
+      answers.headMap(floor, false).clear();
+      answers.put(seq, r);
+      while (answers.size() > DedupEntry.MAX_ANSWERS) {
+        answers.pollFirstEntry();
+        floor = answers.firstKey();
+      }
+    }
+  }
+
+  /** The builder the apply path uses, and {@link DedupEntry#with}, keep what the rules say. */
   @ParameterizedTest(name = "seed {0}")
   @ValueSource(longs = {1, 2, 3, 42, 2024})
-  void builderKeepsTheSameAnswersAndFloorAsWith(long seed) {
+  void builderAndWithKeepTheAnswersAndFloorTheRulesSay(long seed) {
     System.out.println("DedupEntryTest seed " + seed);
     SplittableRandom rnd = new SplittableRandom(seed);
-    DedupEntry expected = DedupEntry.EMPTY;
+    Model model = new Model();
+    DedupEntry viaWith = DedupEntry.EMPTY;
     DedupEntry.Builder b = DedupEntry.EMPTY.toBuilder();
     long next = 1;
     for (int i = 0; i < 20_000; i++) {
@@ -24,18 +45,31 @@ class DedupEntryTest {
       next += rnd.nextInt(3);
       long minPending = rnd.nextInt(10) == 0 ? 0 : Math.max(1, seq - rnd.nextInt(6_000));
       WriteResponse resp = WriteResponse.newBuilder().setSucceeded(rnd.nextBoolean()).build();
-      expected = expected.with(seq, resp, minPending);
+      model.add(seq, resp, minPending);
       b.add(seq, resp, minPending);
+      if (i < 3_000) {
+        viaWith = viaWith.with(seq, resp, minPending);
+      }
       if (i % 997 == 0) {
-        assertThat(b.floor()).isEqualTo(expected.floor());
-        for (long k : expected.answers().keySet()) {
-          assertThat(b.answer(k)).as("answer of seq %d", k).isEqualTo(expected.answer(k));
+        assertThat(b.floor()).as("seed %d step %d", seed, i).isEqualTo(model.floor);
+        for (long k : model.answers.keySet()) {
+          assertThat(b.answer(k)).as("answer of seq %d", k).isEqualTo(model.answers.get(k));
         }
+      }
+      if (i == 2_999) {
+        assertThat(viaWith.floor()).isEqualTo(model.floor);
+        assertThat(viaWith.answers()).isEqualTo(model.answers);
       }
     }
     DedupEntry built = b.build();
-    assertThat(built).isEqualTo(expected);
-    assertThat(built.answers().size()).isLessThanOrEqualTo(DedupEntry.MAX_ANSWERS);
+    assertThat(built.floor()).isEqualTo(model.floor);
+    assertThat(built.answers()).isEqualTo(model.answers);
+    assertThat(built.answerCount()).isLessThanOrEqualTo(DedupEntry.MAX_ANSWERS);
+    // A builder taken from a built entry goes on from it.
+    DedupEntry.Builder again = built.toBuilder();
+    again.add(next + 1, WriteResponse.getDefaultInstance(), 0);
+    model.add(next + 1, WriteResponse.getDefaultInstance(), 0);
+    assertThat(again.build().answers()).isEqualTo(model.answers);
   }
 
   /** The hand-written encoding is byte for byte the protobuf one (entries on disk stay readable). */

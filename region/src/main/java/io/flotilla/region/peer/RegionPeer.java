@@ -30,6 +30,8 @@ public final class RegionPeer {
   private final long regionId;
   private final long peerId;
   private volatile Region region;
+  /** The region's peers as (peer id, store id) pairs, flattened: routing reads it per message. */
+  private volatile long[] peerStores;
   private volatile State state;
   /** Apply thread only. */
   final Map<Long, DedupEntry> dedup;
@@ -50,7 +52,31 @@ public final class RegionPeer {
     this.peerId = peerId;
     this.state = state;
     this.region = region;
+    this.peerStores = peerStores(region);
     this.dedup = new HashMap<>(dedup);
+  }
+
+  private static long[] peerStores(Region r) {
+    if (r == null) {
+      return new long[0];
+    }
+    long[] out = new long[2 * r.getPeersCount()];
+    for (int i = 0; i < r.getPeersCount(); i++) {
+      out[2 * i] = r.getPeers(i).getId();
+      out[2 * i + 1] = r.getPeers(i).getStoreId();
+    }
+    return out;
+  }
+
+  /** The store of peer {@code id} of this region as last applied here, or 0 if it has no such peer. */
+  public long storeOf(long id) {
+    long[] ps = peerStores;
+    for (int i = 0; i < ps.length; i += 2) {
+      if (ps[i] == id) {
+        return ps[i + 1];
+      }
+    }
+    return 0;
   }
 
   public long regionId() {
@@ -89,6 +115,7 @@ public final class RegionPeer {
   }
 
   void setRegion(Region r) {
+    this.peerStores = peerStores(r);
     this.region = r;
   }
 

@@ -134,13 +134,8 @@ public final class Store implements RegionHost, AutoCloseable {
   private GroupRouting routing() {
     return (groupId, peerId) -> {
       RegionPeer p = replicas.get(groupId);
-      if (p != null) {
-        io.flotilla.engine.proto.Peer peer = p.peer(peerId);
-        if (peer != null) {
-          return peer.getStoreId();
-        }
-      }
-      return replicas.learnedStore(peerId);
+      long store = p == null ? 0 : p.storeOf(peerId);
+      return store != 0 ? store : replicas.learnedStore(peerId);
     };
   }
 

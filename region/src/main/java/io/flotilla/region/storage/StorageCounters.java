@@ -38,7 +38,7 @@ public final class StorageCounters {
     return fsyncs.sum();
   }
 
-  /** Entries (and terms) read that were served by an entry cache. */
+  /** Entries read that were served by an entry cache (term lookups it serves are not counted: too hot). */
   public long cacheHits() {
     return cacheHits.sum();
   }

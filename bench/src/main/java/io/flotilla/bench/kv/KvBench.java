@@ -168,7 +168,7 @@ public final class KvBench implements Callable<Integer> {
       onlyWithEmbedded("--dir", dir);
       onlyWithEmbedded("--restart", restart ? Boolean.TRUE : null);
     }
-    if (regions < 1 || regions > 4096 || regions > keys) {
+    if (regions < 1 || regions > 4096 || (keys >= 1 && regions > keys)) {
       throw new ParameterException(spec.commandLine(), "--regions must be in [1, min(4096, --keys)], got " + regions);
     }
     try {

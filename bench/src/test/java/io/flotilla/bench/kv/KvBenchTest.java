@@ -99,6 +99,10 @@ class KvBenchTest {
     assertUsageError("--pd and --embedded exclude each other", "--embedded", "--pd", "127.0.0.1:2379");
     assertUsageError("--stores applies only with --embedded", "--stores", "5");
     assertUsageError("--pd must be host:port", "--pd", "nowhere");
+    assertUsageError("--regions must be in [1, min(4096, --keys)], got 0", "--embedded", "--regions", "0");
+    assertUsageError("--regions must be in [1, min(4096, --keys)], got 20", "--embedded", "--keys", "10",
+        "--regions", "20");
+    assertUsageError("--restart applies only with --embedded", "--restart");
   }
 
   @Test

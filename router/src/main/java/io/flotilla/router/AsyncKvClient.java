@@ -2,6 +2,7 @@ package io.flotilla.router;
 
 import static java.nio.charset.StandardCharsets.UTF_8;
 
+import io.flotilla.engine.Threads;
 import io.flotilla.engine.client.PdClient;
 import io.flotilla.engine.proto.CompareAndSet;
 import io.flotilla.engine.proto.Delete;
@@ -30,7 +31,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The router client, asynchronous: every call returns a future that completes with the answer or
@@ -437,11 +437,6 @@ public final class AsyncKvClient implements AutoCloseable {
   }
 
   private static ThreadFactory daemonThreads(String prefix) {
-    AtomicInteger n = new AtomicInteger();
-    return r -> {
-      Thread t = new Thread(r, prefix + n.incrementAndGet());
-      t.setDaemon(true);
-      return t;
-    };
+    return Threads.numbered(prefix.endsWith("-") ? prefix.substring(0, prefix.length() - 1) : prefix);
   }
 }

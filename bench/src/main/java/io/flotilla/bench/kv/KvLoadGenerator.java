@@ -1,5 +1,6 @@
 package io.flotilla.bench.kv;
 
+import io.flotilla.engine.Threads;
 import io.flotilla.router.AsyncKvClient;
 import io.flotilla.router.DeadlineExceededException;
 import io.flotilla.router.OutcomeUnknownException;
@@ -66,11 +67,7 @@ final class KvLoadGenerator {
   private final LongAdder other = new LongAdder();
   private final AtomicReference<String> firstError = new AtomicReference<>();
   private final AtomicInteger activeSlots = new AtomicInteger();
-  private final ScheduledExecutorService pauses = Executors.newSingleThreadScheduledExecutor(r -> {
-    Thread t = new Thread(r, "bench-kv-pause");
-    t.setDaemon(true);
-    return t;
-  });
+  private final ScheduledExecutorService pauses = Executors.newSingleThreadScheduledExecutor(Threads.named("bench-kv-pause"));
   private volatile boolean stopping;
 
   KvLoadGenerator(AsyncKvClient client, long keys, double readRatio, int valueBytes) {

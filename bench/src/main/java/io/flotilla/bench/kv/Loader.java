@@ -1,6 +1,7 @@
 package io.flotilla.bench.kv;
 
 import io.flotilla.bench.BenchException;
+import io.flotilla.engine.Threads;
 import io.flotilla.router.AsyncKvClient;
 import java.io.PrintWriter;
 import java.util.Arrays;
@@ -49,11 +50,7 @@ final class Loader {
   private final AtomicLong nextChunk = new AtomicLong();
   private final LongAdder written = new LongAdder();
   private final AtomicReference<String> failure = new AtomicReference<>();
-  private final ScheduledExecutorService issuer = Executors.newSingleThreadScheduledExecutor(r -> {
-    Thread t = new Thread(r, "bench-kv-load");
-    t.setDaemon(true);
-    return t;
-  });
+  private final ScheduledExecutorService issuer = Executors.newSingleThreadScheduledExecutor(Threads.named("bench-kv-load"));
   private CountDownLatch lanesDone;
 
   Loader(AsyncKvClient client, long keys, int valueBytes, int lanes) {

@@ -1,5 +1,6 @@
 package io.flotilla.bench.raft;
 
+import io.flotilla.engine.Threads;
 import io.flotilla.region.driver.DroppedException;
 import io.flotilla.region.driver.NotLeaderException;
 import java.time.Duration;
@@ -38,11 +39,7 @@ final class LoadGenerator {
   private final LongAdder dropped = new LongAdder();
   private final LongAdder unknown = new LongAdder();
   private final AtomicInteger activeSlots = new AtomicInteger();
-  private final ScheduledExecutorService retries = Executors.newSingleThreadScheduledExecutor(r -> {
-    Thread t = new Thread(r, "bench-retry");
-    t.setDaemon(true);
-    return t;
-  });
+  private final ScheduledExecutorService retries = Executors.newSingleThreadScheduledExecutor(Threads.named("bench-retry"));
   private volatile boolean stopping;
 
   LoadGenerator(LeaderRouter router, int payloadBytes) {

@@ -1,5 +1,6 @@
 package io.flotilla.engine.transport;
 
+import io.flotilla.engine.Threads;
 import io.netty.util.HashedWheelTimer;
 import io.netty.util.Timeout;
 import io.netty.util.Timer;
@@ -18,11 +19,7 @@ import java.util.concurrent.TimeUnit;
 public final class Deadlines {
   public static final long TICK_MS = 100;
 
-  private static final Timer WHEEL = new HashedWheelTimer(r -> {
-    Thread t = new Thread(r, "flotilla-deadlines");
-    t.setDaemon(true);
-    return t;
-  }, TICK_MS, TimeUnit.MILLISECONDS, 512);
+  private static final Timer WHEEL = new HashedWheelTimer(Threads.named("flotilla-deadlines"), TICK_MS, TimeUnit.MILLISECONDS, 512);
 
   private Deadlines() {}
 

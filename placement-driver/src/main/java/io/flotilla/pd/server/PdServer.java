@@ -1,5 +1,6 @@
 package io.flotilla.pd.server;
 
+import io.flotilla.engine.Threads;
 import io.flotilla.engine.client.HostPort;
 import io.flotilla.engine.raft.StateType;
 import io.flotilla.engine.transport.TransportConfig;
@@ -119,9 +120,7 @@ public final class PdServer implements AutoCloseable {
   }
 
   private static Thread daemon(Runnable r, String name) {
-    Thread t = new Thread(r, name);
-    t.setDaemon(true);
-    return t;
+    return Threads.daemon(r, name);
   }
 
   public long memberId() {

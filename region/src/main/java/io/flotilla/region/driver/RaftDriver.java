@@ -1,5 +1,6 @@
 package io.flotilla.region.driver;
 
+import io.flotilla.engine.Threads;
 import io.flotilla.engine.raft.Config;
 import io.flotilla.engine.raft.ConfChange;
 import io.flotilla.engine.raft.ConfState;
@@ -89,11 +90,7 @@ public final class RaftDriver implements AutoCloseable {
     this.bus = bus;
     this.routing = routing;
     this.seeds = new SplittableRandom(nodeId * 0x9E3779B97F4A7C15L ^ System.nanoTime());
-    this.ticker = Executors.newSingleThreadScheduledExecutor(r -> {
-      Thread t = new Thread(r, "flotilla-ticker-" + nodeId);
-      t.setDaemon(true);
-      return t;
-    });
+    this.ticker = Executors.newSingleThreadScheduledExecutor(Threads.named("flotilla-ticker-" + nodeId));
     hook.driver = this;
   }
 

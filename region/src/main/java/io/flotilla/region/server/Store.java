@@ -1,5 +1,6 @@
 package io.flotilla.region.server;
 
+import io.flotilla.engine.Threads;
 import io.flotilla.engine.client.PdClient;
 import io.flotilla.engine.proto.Region;
 import io.flotilla.engine.raft.Message;
@@ -29,7 +30,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -312,11 +312,6 @@ public final class Store implements RegionHost, AutoCloseable {
   }
 
   private static ThreadFactory daemon(String prefix) {
-    AtomicInteger n = new AtomicInteger();
-    return r -> {
-      Thread t = new Thread(r, prefix + "-" + n.incrementAndGet());
-      t.setDaemon(true);
-      return t;
-    };
+    return Threads.numbered(prefix);
   }
 }

@@ -1,5 +1,6 @@
 package io.flotilla.region.server;
 
+import io.flotilla.engine.Threads;
 import io.flotilla.engine.proto.Region;
 import io.flotilla.engine.proto.RegionEpoch;
 import io.flotilla.engine.raft.ConfState;
@@ -82,11 +83,7 @@ final class StoreControl implements AutoCloseable {
     this.node = node;
     this.replicas = replicas;
     this.sm = sm;
-    this.loop = Executors.newSingleThreadExecutor(r -> {
-      Thread t = new Thread(r, "flotilla-store-" + storeId + "-control");
-      t.setDaemon(true);
-      return t;
-    });
+    this.loop = Executors.newSingleThreadExecutor(Threads.named("flotilla-store-" + storeId + "-control"));
   }
 
   /** Loads every region record and starts the replicas' groups; finishes removals a crash cut short. */

@@ -1,5 +1,6 @@
 package io.flotilla.region.snapshot;
 
+import io.flotilla.engine.Threads;
 import io.flotilla.engine.proto.Region;
 import io.flotilla.engine.raft.HardState;
 import io.flotilla.engine.raft.SnapshotMetadata;
@@ -21,7 +22,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.rocksdb.EnvOptions;
 import org.rocksdb.IngestExternalFileOptions;
 import org.rocksdb.Options;
@@ -97,12 +97,7 @@ public final class RegionSnapshots implements AutoCloseable {
     } catch (IOException e) {
       throw new UncheckedIOException("cannot create snapshot directory " + snapDir, e);
     }
-    AtomicInteger n = new AtomicInteger();
-    this.worker = new ScheduledThreadPoolExecutor(2, r -> {
-      Thread t = new Thread(r, workerName + "-" + n.incrementAndGet());
-      t.setDaemon(true);
-      return t;
-    });
+    this.worker = new ScheduledThreadPoolExecutor(2, Threads.numbered(workerName));
     this.builds = new SnapshotBuilds(storage, snapDir, worker, IDLE_MS);
     this.streams = new FileSnapshotStreams(builds, snapDir, worker, ORPHAN_MS);
     worker.scheduleWithFixedDelay(this::expire, 5, 5, TimeUnit.SECONDS);

@@ -21,6 +21,11 @@ package io.flotilla.engine.raft;
  * @param leaseTicks how long a lease lasts from the heartbeat round that granted it; must be less
  *     than {@code electionTick} (the margin absorbs clock drift)
  * @param disableProposalForwarding followers refuse proposals instead of forwarding them
+ * @param restarted whether this member's state may be from an earlier life in which it answered a
+ *     leader's heartbeats; with lease reads such a member refuses votes (and does not campaign) for
+ *     an election timeout after it starts (thesis §6.4.1). False for a member created in this life
+ *     that cannot have helped grant a lease yet (a new split's replica: the new region has had no
+ *     leader).
  * @param random the source of election jitter
  */
 public record Config(
@@ -37,6 +42,7 @@ public record Config(
     ReadOnlyOption readOnlyOption,
     int leaseTicks,
     boolean disableProposalForwarding,
+    boolean restarted,
     RandomSource random) {
 
   public static Builder builder(long id, RandomSource random) {
@@ -107,6 +113,7 @@ public record Config(
     private ReadOnlyOption readOnlyOption = ReadOnlyOption.SAFE;
     private Integer leaseTicks;
     private boolean disableProposalForwarding;
+    private boolean restarted = true;
 
     private Builder(long id, RandomSource random) {
       this.id = id;
@@ -174,6 +181,12 @@ public record Config(
       return this;
     }
 
+    /** Defaults to true: assume the state may come from an earlier life (see {@link Config}). */
+    public Builder restarted(boolean v) {
+      restarted = v;
+      return this;
+    }
+
     public Config build() {
       int lease = leaseTicks != null ? leaseTicks : Math.max(1, electionTick - 2);
       return new Config(
@@ -190,6 +203,7 @@ public record Config(
           readOnlyOption,
           lease,
           disableProposalForwarding,
+          restarted,
           random);
     }
   }

@@ -108,7 +108,7 @@ final class Raft {
     if (c.applied() > 0) {
       raftLog.appliedTo(c.applied());
     }
-    voteGuard = c.readOnlyOption() == ReadOnlyOption.LEASE_BASED && term > 0;
+    voteGuard = c.readOnlyOption() == ReadOnlyOption.LEASE_BASED && c.restarted() && term > 0;
     becomeFollower(term, NONE);
   }
 

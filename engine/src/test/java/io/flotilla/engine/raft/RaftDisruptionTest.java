@@ -287,4 +287,30 @@ class RaftDisruptionTest {
     assertThat(r.vote).isEqualTo(3);
     assertThat(drain(r)).singleElement().satisfies(m -> assertThat(m.reject()).isFalse());
   }
+
+  // A split's new replica has state (a term) but no earlier life: it votes and campaigns at once.
+  @Test
+  void aMemberCreatedInThisLifeVotesAndCampaignsAtOnceWithLeaseReads() {
+    MemoryStorage s = MemoryStorage.withVoters(1L, 2L, 3L);
+    s.setHardState(new HardState(5, 0, 0));
+    Config c = Config.builder(1, bound -> bound - 1).electionTick(10).heartbeatTick(1)
+        .checkQuorum(true).preVote(false).readOnlyOption(ReadOnlyOption.LEASE_BASED).restarted(false).build();
+    Raft r = new Raft(c, s);
+
+    r.step(vote(MessageType.VOTE, 3, 1, 6, 0, 0));
+    assertThat(r.term).isEqualTo(6);
+    assertThat(r.vote).isEqualTo(3);
+    assertThat(drain(r)).singleElement().satisfies(m -> assertThat(m.reject()).isFalse());
+
+    MemoryStorage s2 = MemoryStorage.withVoters(1L, 2L, 3L);
+    s2.setHardState(new HardState(5, 0, 0));
+    RawNode fresh = new RawNode(c, s2);
+    fresh.campaign();
+    assertThat(fresh.state()).isEqualTo(StateType.CANDIDATE);
+
+    RawNode restarted = new RawNode(Config.builder(1, bound -> bound - 1).electionTick(10).heartbeatTick(1)
+        .checkQuorum(true).preVote(false).readOnlyOption(ReadOnlyOption.LEASE_BASED).build(), s2);
+    restarted.campaign();
+    assertThat(restarted.state()).as("a restarted member waits out the guard").isEqualTo(StateType.FOLLOWER);
+  }
 }

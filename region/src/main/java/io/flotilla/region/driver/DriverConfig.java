@@ -18,9 +18,9 @@ import io.flotilla.engine.raft.ReadOnlyOption;
  * @param nodeDeadAfterMs silence after which a node is taken for dead (node-level liveness)
  * @param proposalTimeoutMs how long a proposal or read may wait before its outcome is unknown
  * @param compactLogAfterEntries applied entries kept in a group's log before it is compacted
- * @param readOnlyOption how reads confirm leadership: {@code SAFE} by default (ReadIndex: a quorum
- *     confirms every batch of reads); {@code LEASE_BASED} answers from the leader's lease, check-quorum
- *     being on (the clock-drift bound is in docs/driver.md; not the default yet, see there)
+ * @param readOnlyOption how reads confirm leadership: {@code LEASE_BASED} by default (the leader
+ *     answers from its lease, check-quorum being on; the clock-drift bound is in docs/driver.md);
+ *     {@code SAFE} asks a quorum for every batch of reads (ReadIndex)
  */
 public record DriverConfig(
     int pollerThreads,
@@ -42,7 +42,7 @@ public record DriverConfig(
     return new DriverConfig(
         Math.max(1, Runtime.getRuntime().availableProcessors() / 2),
         100, 10, 2, 1024, 1 << 20, 256, 64L << 20, true, 6, 2_000, 10_000, 10_000,
-        ReadOnlyOption.SAFE);
+        ReadOnlyOption.LEASE_BASED);
   }
 
   public DriverConfig validate() {

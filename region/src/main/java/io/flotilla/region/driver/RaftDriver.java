@@ -20,6 +20,7 @@ import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ScheduledExecutorService;
@@ -75,6 +76,8 @@ public final class RaftDriver implements AutoCloseable {
   private final DriverCounters counters = new DriverCounters();
   private final List<Thread> pollers = new ArrayList<>();
   private final ScheduledExecutorService ticker;
+  /** Runs the slow half of snapshot restores ({@link StateMachine#prepareRestore}) off the pollers. */
+  private final ExecutorService restoreWorker;
   private final SplittableRandom seeds;
   /** Snapshots being streamed to other nodes (incremented and decremented by the sending group). */
   final AtomicInteger sendingSnapshots = new AtomicInteger();
@@ -91,6 +94,7 @@ public final class RaftDriver implements AutoCloseable {
     this.routing = routing;
     this.seeds = new SplittableRandom(nodeId * 0x9E3779B97F4A7C15L ^ System.nanoTime());
     this.ticker = Executors.newSingleThreadScheduledExecutor(Threads.named("flotilla-ticker-" + nodeId));
+    this.restoreWorker = Executors.newSingleThreadExecutor(Threads.named("flotilla-restore-" + nodeId));
     hook.driver = this;
   }
 
@@ -112,9 +116,19 @@ public final class RaftDriver implements AutoCloseable {
   /**
    * Starts this node's replica of a group: restarts it from storage if it exists here, else
    * creates it with {@code peers} as the initial voters ({@code peers} empty for a replica that
-   * will be sent a snapshot). {@code peerId} is this replica's Raft id.
+   * will be sent a snapshot). {@code peerId} is this replica's Raft id. Taken for a restart: with
+   * lease reads the replica refuses votes for an election timeout (see {@code Config#restarted}).
    */
   public void startGroup(long groupId, long peerId, List<Long> peers, StateMachine<?> sm) {
+    startGroup(groupId, peerId, peers, sm, true);
+  }
+
+  /**
+   * Like {@link #startGroup(long, long, List, StateMachine)}; {@code restarted} false for a replica
+   * whose state was created in this process and that cannot have helped grant a lease yet (a new
+   * split's replica, a bootstrapped region): it votes and campaigns at once.
+   */
+  public void startGroup(long groupId, long peerId, List<Long> peers, StateMachine<?> sm, boolean restarted) {
     if (groups.containsKey(groupId)) {
       throw new IllegalStateException("group " + groupId + " is already running on node " + nodeId);
     }
@@ -133,6 +147,7 @@ public final class RaftDriver implements AutoCloseable {
         .preVote(true)
         .readOnlyOption(config.readOnlyOption())
         .disableProposalForwarding(true)
+        .restarted(restarted)
         .build();
     RaftGroup g = new RaftGroup(groupId, new RawNode(c, s), s, sm, this, currentTick());
     groups.put(groupId, g);
@@ -164,6 +179,7 @@ public final class RaftDriver implements AutoCloseable {
       while (!g.scheduled.compareAndSet(false, true)) {
         Thread.onSpinWait();
       }
+      g.restoreIdle().join(); // NB: an ingest still running would put data back after the delete
       // NB: entries this replica proposed and appended may still be committed by the others.
       g.failAll(new DroppedException("group " + groupId + " was destroyed on node " + nodeId),
           new OutcomeUnknownException("group " + groupId + " was destroyed on node " + nodeId
@@ -464,6 +480,10 @@ public final class RaftDriver implements AutoCloseable {
     }
   }
 
+  ExecutorService restoreWorker() {
+    return restoreWorker;
+  }
+
   boolean running() {
     return running;
   }
@@ -506,6 +526,7 @@ public final class RaftDriver implements AutoCloseable {
   public void close() {
     running = false;
     ticker.shutdownNow();
+    restoreWorker.shutdownNow();
     for (Thread t : pollers) {
       try {
         t.join(5_000);

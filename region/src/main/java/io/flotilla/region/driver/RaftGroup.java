@@ -70,6 +70,10 @@ final class RaftGroup {
   private long appliedIndex;
   /** In {@link #persist}: entries are being applied into the round's batch, not yet in RocksDB. */
   private boolean persisting;
+  /** A Ready with a snapshot, waiting for {@link StateMachine#prepareRestore} on the worker. */
+  private Ready restoring;
+  private volatile boolean restorePrepared;
+  private volatile CompletableFuture<Void> restoreDone;
   private final TreeMap<Long, PendingProposal> proposals = new TreeMap<>();
   /** Reads waiting for their ReadIndex round, by its context: one round serves a whole batch. */
   private final Map<Long, List<PendingRead>> readsByCtx = new HashMap<>();
@@ -336,8 +340,54 @@ final class RaftGroup {
     return out;
   }
 
+  /**
+   * The group's next Ready, or null. A Ready that holds a snapshot is first handed to the driver's
+   * restore worker ({@link StateMachine#prepareRestore}: ingest off the poller); the group returns
+   * it from here once that is done, and the round only records the result.
+   */
   Ready takeReady() {
-    return raw.hasReady() ? raw.ready() : null;
+    if (restoring != null) {
+      if (!restorePrepared) {
+        return null;
+      }
+      Ready rd = restoring;
+      restoring = null;
+      restorePrepared = false;
+      return rd;
+    }
+    if (!raw.hasReady()) {
+      return null;
+    }
+    Ready rd = raw.ready();
+    if (rd.snapshot() == null) {
+      return rd;
+    }
+    restoring = rd;
+    byte[] data = rd.snapshot().data();
+    long index = rd.snapshot().index();
+    CompletableFuture<Void> prepared;
+    try {
+      prepared = CompletableFuture.runAsync(() -> sm.prepareRestore(id, data), driver.restoreWorker());
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      return null; // NB: the driver is closing
+    }
+    restoreDone = prepared.whenComplete((v, ex) -> {
+          if (ex != null) {
+            driver.fail(new IllegalStateException(this + " cannot restore the snapshot at index " + index + ": "
+                + ex.getMessage(), ex));
+            return;
+          }
+          restorePrepared = true;
+          mailbox.add(new GroupEvent.Wake());
+          driver.schedule(this);
+        });
+    return null;
+  }
+
+  /** Completes once no restore worker runs for this group (destroy waits for it). */
+  CompletableFuture<Void> restoreIdle() {
+    CompletableFuture<Void> r = restoreDone;
+    return r == null ? CompletableFuture.completedFuture(null) : r.handle((v, ex) -> null);
   }
 
   void send(List<Message> msgs) {

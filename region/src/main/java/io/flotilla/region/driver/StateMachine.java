@@ -65,7 +65,19 @@ public interface StateMachine<R> {
     return new Snapshot(snapshot(groupId), appliedNow);
   }
 
-  /** Replaces the state with a snapshot's; durable changes go into {@code batch}. */
+  /**
+   * The slow half of restoring a snapshot (e.g. ingesting its files), run on the driver's restore
+   * worker, not on the group's thread, before {@link #restore} is called with the same data on the
+   * group's thread. The group makes no progress in between (its Ready waits), other groups do. It
+   * must leave the state readable by nobody but this group (the replica is not serving) and may
+   * be repeated after a crash before {@link #restore}'s batch is durable. By default nothing.
+   */
+  default void prepareRestore(long groupId, byte[] data) {}
+
+  /**
+   * Replaces the state with a snapshot's, after {@link #prepareRestore}; durable changes go into
+   * {@code batch}, written with the snapshot's Raft state in one fsync.
+   */
   void restore(long groupId, byte[] data, StorageBatch batch);
 
   /**

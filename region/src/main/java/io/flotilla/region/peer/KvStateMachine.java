@@ -232,7 +232,19 @@ public final class KvStateMachine implements StateMachine<Message> {
     return membership.apply(groupId, change, after, index, batch);
   }
 
-  /** Ingests the snapshot's received SST file ({@link RegionSnapshots#ingest}); records go in {@code batch}. */
+  /**
+   * Ingests the snapshot's received SST file ({@link RegionSnapshots#ingest}: its marker, the range
+   * delete, the ingest), on the driver's restore worker: the replica is not serving meanwhile.
+   */
+  @Override
+  public void prepareRestore(long groupId, byte[] data) {
+    if (host.peer(groupId) == null) {
+      throw new IllegalStateException("region " + groupId + ": snapshot for a replica this store does not host");
+    }
+    snapshots.ingest(groupId, SnapshotData.decode(data));
+  }
+
+  /** Records the ingested snapshot: region record, de-duplication table, marker gone; in {@code batch}. */
   @Override
   public void restore(long groupId, byte[] data, StorageBatch batch) {
     RegionPeer peer = host.peer(groupId);
@@ -240,15 +252,14 @@ public final class KvStateMachine implements StateMachine<Message> {
       throw new IllegalStateException("region " + groupId + ": snapshot for a replica this store does not host");
     }
     SnapshotData snap = SnapshotData.decode(data);
-    snapshots.ingest(groupId, snap);
     RegionSnapshots.writeRecords(batch, groupId, peer.peerId(), snap);
     snapshots.finish(groupId, snap, batch);
     peer.dedup.clear();
     peer.dedup.putAll(snap.dedup());
     peer.setRegion(snap.region());
     peer.setApproximate(-1, -1);
-    LOG.info("{} restored snapshot at index {} [{}] ({} bytes of SST)", peer, snap.metadata().index(),
-        rangeString(snap.region()), snap.sstBytes());
+    LOG.info("{} restored snapshot at index {} [{}] ({} bytes of SST, ingested off the poller)", peer,
+        snap.metadata().index(), rangeString(snap.region()), snap.sstBytes());
   }
 
   private KvError epochNotMatch(RegionPeer peer, RaftCommand cmd) {

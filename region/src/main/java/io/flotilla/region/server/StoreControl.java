@@ -11,6 +11,7 @@ import io.flotilla.region.peer.KvStateMachine;
 import io.flotilla.region.peer.RegionPeer;
 import io.flotilla.region.peer.RegionRecords;
 import io.flotilla.region.snapshot.SnapshotData;
+import io.flotilla.region.split.SplitApplier;
 import io.flotilla.region.storage.Cf;
 import io.flotilla.region.storage.Keys;
 import io.flotilla.region.storage.NodeStorage;
@@ -21,6 +22,7 @@ import java.util.Map;
 import java.util.Queue;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -53,6 +55,15 @@ import org.slf4j.LoggerFactory;
  *   <tr><td>tombstone</td><td>a message to a newer peer id of the region</td><td>uninitialized</td></tr>
  * </table>
  *
+ * <p>A new split's first election: the parent's leader campaigns for the new region at once, and
+ * its (pre-)votes often reach a store that has not applied the split yet or is starting the new
+ * group. Such a vote (its candidate's log ends at the split's initial index) does not create an
+ * uninitialized replica (that would then need a snapshot); it is parked, one per region, and handed
+ * to the new replica when the split starts it here (TiKV's pending vote messages). Otherwise the
+ * vote is lost, and the region waits an election timeout for any replica to campaign. A store with
+ * no initialized region parks nothing (such a vote is a bootstrap's), and a vote parked for over 2 s
+ * was not a split's here: the candidate's next one creates the replica as before.
+ *
  * <p>Tombstones last: the batch that destroys a replica's group and deletes its data writes the
  * TOMBSTONE record (peer id, region with its epoch) after the group's records are deleted, so the
  * record survives the group (a group's range delete in {@code meta} covers it). A message to a
@@ -74,7 +85,14 @@ final class StoreControl implements AutoCloseable {
   private final Replicas replicas;
   private final KvStateMachine sm;
   private final ExecutorService loop;
+  private static final int MAX_PARKED_VOTES = 1024;
+
   private final Queue<Creation> toCreate = new ConcurrentLinkedQueue<>();
+  private static final long PARK_VOTE_NANOS = TimeUnit.SECONDS.toNanos(2);
+
+  private record ParkedVote(Message vote, long since) {}
+
+  private final Map<Long, ParkedVote> parkedVotes = new ConcurrentHashMap<>();
   private final AtomicBoolean createQueued = new AtomicBoolean();
   private volatile boolean closed;
 
@@ -149,8 +167,11 @@ final class StoreControl implements AutoCloseable {
     if (t != null && m.to() <= t.peerId()) {
       return false;
     }
-    boolean creates = m.type() == MessageType.VOTE || m.type() == MessageType.PRE_VOTE
-        || m.type() == MessageType.APP || m.type() == MessageType.HEARTBEAT;
+    boolean vote = m.type() == MessageType.VOTE || m.type() == MessageType.PRE_VOTE;
+    if (vote && m.index() <= SplitApplier.INIT_INDEX && m.to() != 0 && parkNewSplitVote(groupId, m)) {
+      return false;
+    }
+    boolean creates = vote || m.type() == MessageType.APP || m.type() == MessageType.HEARTBEAT;
     if (!creates || m.to() == 0 || closed || !replicas.reserve(groupId)) {
       return false; // NB: dropped while a creation is under way; the sender retries (Raft tolerates loss)
     }
@@ -159,6 +180,29 @@ final class StoreControl implements AutoCloseable {
       enqueue(this::createQueued);
     }
     return false;
+  }
+
+  /**
+   * Parks a vote that looks like a new split's first election (see the class comment) if this
+   * store holds initialized regions (on an empty store it is a bootstrap's election: create). A vote
+   * parked longer than {@link #PARK_VOTE_NANOS} was not for a split here: the next one creates.
+   */
+  private boolean parkNewSplitVote(long groupId, Message m) {
+    long now = System.nanoTime();
+    ParkedVote old = parkedVotes.get(groupId);
+    if (old != null) {
+      if (now - old.since() > PARK_VOTE_NANOS) {
+        parkedVotes.remove(groupId);
+        return false;
+      }
+      parkedVotes.put(groupId, new ParkedVote(m, old.since()));
+      return true;
+    }
+    if (parkedVotes.size() >= MAX_PARKED_VOTES || replicas.all().stream().noneMatch(RegionPeer::initialized)) {
+      return false;
+    }
+    parkedVotes.put(groupId, new ParkedVote(m, now));
+    return true;
   }
 
   private boolean overlapsOtherRegion(long groupId, byte[] snapshot) {
@@ -221,9 +265,12 @@ final class StoreControl implements AutoCloseable {
     enqueue(() -> {
       try {
         replicas.put(child);
-        node.driver().startGroup(child.regionId(), child.peerId(), List.of(), sm);
+        node.driver().startGroup(child.regionId(), child.peerId(), List.of(), sm, false);
+        ParkedVote parked = parkedVotes.remove(child.regionId());
         if (campaign) {
           node.driver().campaign(child.regionId());
+        } else if (parked != null && parked.vote().to() == child.peerId()) {
+          node.driver().deliver(child.regionId(), parked.vote());
         }
       } catch (RuntimeException e) {
         LOG.error("{} cannot start its group on store {} after the split: {}", child, storeId, e.toString(), e);
@@ -237,7 +284,7 @@ final class StoreControl implements AutoCloseable {
   void addBootstrapped(RegionPeer p) {
     call(() -> {
       replicas.put(p);
-      node.driver().startGroup(p.regionId(), p.peerId(), List.of(), sm);
+      node.driver().startGroup(p.regionId(), p.peerId(), List.of(), sm, false);
       return null;
     });
   }

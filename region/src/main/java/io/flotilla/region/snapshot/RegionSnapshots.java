@@ -45,8 +45,9 @@ import org.slf4j.LoggerFactory;
  * streamed from disk by {@link #streams()} and deleted once sent.
  *
  * <p><b>Apply</b> (receiver): the chunks are written to {@code <snapDir>/recv-*.sst} and fsynced by
- * the worker before the group sees the message. Then, on the group's thread, inside the round's
- * batch, with crash safety:
+ * the worker before the group sees the message. Then, with crash safety (steps 2 and 3 on the
+ * driver's restore worker while the group waits, {@code StateMachine#prepareRestore}; step 4 on the
+ * group's thread, in the round's batch):
  *
  * <ol>
  *   <li>the received SST file is durable (above);
@@ -64,10 +65,12 @@ import org.slf4j.LoggerFactory;
  * commit (and term, if older) covers the snapshot. A crash before 2 leaves the old state untouched
  * (the file is garbage, removed by recover). Nothing acknowledged the snapshot before 4 was durable
  * (the driver sends its answer after the batch), so the leader simply sees the follower as before.
- * Steps 2 to 4 run on the poller: the ingest is a file copy plus a RocksDB metadata change, and it
- * must land before the round's batch acknowledges the snapshot.
+ * Steps 2 and 3 stay off the pollers (two synced writes and the ingest, which may flush a memtable):
+ * other groups' rounds go on meanwhile; the ingest lands before the round's batch acknowledges the
+ * snapshot.
  *
- * <p>Threads: {@link #request}, {@link #ingest} and {@link #finish} on the thread driving the group;
+ * <p>Threads: {@link #request} and {@link #finish} on the thread driving the group, {@link #ingest}
+ * on the driver's restore worker for a group that waits for it;
  * {@link #recover} before the driver starts; {@link #close} once, after the driver stopped asking.
  */
 public final class RegionSnapshots implements AutoCloseable {

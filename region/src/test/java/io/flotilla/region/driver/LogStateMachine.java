@@ -102,6 +102,28 @@ public final class LogStateMachine implements StateMachine<Long> {
     return bytes.toByteArray();
   }
 
+  /** When set, {@link #prepareRestore} waits for it (a slow ingest). */
+  public volatile java.util.concurrent.CountDownLatch prepareGate;
+  /** Counted down when a {@link #prepareRestore} starts. */
+  public final java.util.concurrent.CountDownLatch prepareEntered = new java.util.concurrent.CountDownLatch(1);
+  /** The threads that ran {@link #prepareRestore}. */
+  public final java.util.Set<String> prepareThreads = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+  @Override
+  public void prepareRestore(long groupId, byte[] data) {
+    prepareThreads.add(Thread.currentThread().getName());
+    prepareEntered.countDown();
+    java.util.concurrent.CountDownLatch gate = prepareGate;
+    if (gate != null) {
+      try {
+        gate.await();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("interrupted", e);
+      }
+    }
+  }
+
   @Override
   public void restore(long groupId, byte[] data, StorageBatch batch) {
     batch.deleteRange(Cf.DATA, key(groupId, 0), key(groupId + 1, 0));

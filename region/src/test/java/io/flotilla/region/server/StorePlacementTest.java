@@ -26,6 +26,7 @@ import io.flotilla.engine.raft.StateType;
 import io.flotilla.region.driver.RaftDriver;
 import io.flotilla.region.peer.Membership;
 import io.flotilla.region.peer.RegionPeer;
+import io.flotilla.region.split.SplitApplier;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -290,6 +291,41 @@ class StorePlacementTest {
       assertThat(back.node().storage().hasGroup(rid)).isFalse();
       assertThat(leader.driver().info(rid).term()).as("the live replicas saw no election").isEqualTo(term);
     }
+  }
+
+  /**
+   * A vote that looks like a new split's first election (its candidate's log ends at the split's
+   * initial index) reaching a store with regions is parked, not turned into an uninitialized replica
+   * that would need a snapshot; if no split claims it within 2 s, the candidate's next vote creates
+   * the replica as before (it was not a split's). The replay to the split's replica is checked by
+   * StoreSplitSnapshotTest (every new region is led by its parent's leader).
+   */
+  @Test
+  void aVoteThatLooksLikeANewSplitsIsParkedAndCreatesTheReplicaOnlyIfNoSplitClaimsIt() {
+    cluster = new StoreCluster(dir, 3, cfg -> cfg);
+    StoreCluster c = cluster;
+    Region region = firstRegionOnStores(c, 1, 2, 3);
+    Store s2 = c.stores.get(2);
+    long rid = c.pd.nextId.getAndIncrement();
+    long peer = c.pd.nextId.getAndIncrement();
+    Message vote = Message.builder(MessageType.PRE_VOTE).from(peerOnStore(region, c.stores.get(1).storeId()).getId())
+        .to(peer).term(SplitApplier.INIT_TERM + 1).logTerm(SplitApplier.INIT_TERM).index(SplitApplier.INIT_INDEX)
+        .build();
+
+    long firstVote = System.nanoTime();
+    s2.node().deliverInbound(c.stores.get(1).storeId(), rid, vote);
+    s2.control().drained().join();
+    assertThat(s2.peer(rid)).as("parked, not created").isNull();
+    assertThat(s2.node().storage().hasGroup(rid)).isFalse();
+
+    await().atMost(10, TimeUnit.SECONDS).pollInterval(Duration.ofMillis(100)).until(() -> {
+      s2.node().deliverInbound(c.stores.get(1).storeId(), rid, vote);
+      s2.control().drained().join();
+      return s2.peer(rid) != null;
+    });
+    assertThat(System.nanoTime() - firstVote).as("created only after the parking time")
+        .isGreaterThanOrEqualTo(TimeUnit.SECONDS.toNanos(2));
+    assertThat(s2.peer(rid).initialized()).isFalse();
   }
 
   // ------------------------------------------------------------------ down peers

@@ -59,6 +59,10 @@ class StoreSplitSnapshotTest {
     for (Region[] report : c.pd.splitReports) {
       assertThat(report[0].getEndKey()).isEqualTo(report[1].getStartKey());
       assertThat(report[0].getEpoch().getVersion()).isEqualTo(report[1].getEpoch().getVersion());
+      // The parent's leader campaigns for the new region at once; a new region's replicas are not
+      // restarted ones, so even with lease reads (the default) they vote without waiting.
+      assertThat(c.leaderOf(report[1].getId()).storeId()).as("leader of new region %d", report[1].getId())
+          .isEqualTo(c.leaderOf(report[0].getId()).storeId());
     }
     // A request with the epoch from before the split learns the region and the regions split off it.
     Region original = c.pd.splitReports.get(0)[0];

@@ -21,6 +21,7 @@ import io.flotilla.engine.client.PdMethods;
 import io.flotilla.region.server.Store;
 import io.flotilla.region.server.StoreConfig;
 import io.flotilla.region.storage.Cf;
+import io.flotilla.region.storage.KvSnapshot;
 import io.flotilla.router.KvClient;
 import io.flotilla.router.KvEntry;
 import io.flotilla.router.KvException;
@@ -40,7 +41,6 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.rocksdb.RocksIterator;
 
 /**
  * Placement on a whole cluster in one JVM: PD's schedulers and operators, stores carrying out the
@@ -374,15 +374,16 @@ class PlacementEndToEndTest {
   /** Keys with {@code prefix} in a store's data column family. */
   private static int dataKeys(Store store, String prefix) {
     byte[] from = prefix.getBytes(StandardCharsets.UTF_8);
-    int n = 0;
-    try (RocksIterator it = store.node().storage().db().newIterator(store.node().storage().handle(Cf.DATA))) {
-      for (it.seek(from); it.isValid(); it.next()) {
-        if (!ByteString.copyFrom(it.key()).startsWith(ByteString.copyFrom(from))) {
-          break;
+    int[] n = {0};
+    try (KvSnapshot snap = store.node().storage().reader().snapshot()) {
+      snap.scan(Cf.DATA, from, new byte[0], at -> {
+        boolean matches = ByteString.copyFrom(at.key()).startsWith(ByteString.copyFrom(from));
+        if (matches) {
+          n[0]++;
         }
-        n++;
-      }
+        return matches;
+      });
     }
-    return n;
+    return n[0];
   }
 }

@@ -16,6 +16,7 @@ import io.flotilla.engine.proto.pdinternal.SetStoreStateCommand;
 import io.flotilla.engine.raft.Entry;
 import io.flotilla.region.driver.StateMachine;
 import io.flotilla.region.storage.Cf;
+import io.flotilla.region.storage.KvSnapshot;
 import io.flotilla.region.storage.NodeStorage;
 import io.flotilla.region.storage.StorageBatch;
 import io.flotilla.region.storage.StorageException;
@@ -23,10 +24,6 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
-import org.rocksdb.ReadOptions;
-import org.rocksdb.RocksDBException;
-import org.rocksdb.RocksIterator;
-import org.rocksdb.Slice;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -391,23 +388,11 @@ public final class PdStateMachine implements StateMachine<ApplyResult> {
 
   private void load(NodeStorage storage) {
     state.writeLock().lock();
-    try (Slice lower = new Slice(MetaKeys.first(GROUP_ID));
-        Slice upper = new Slice(MetaKeys.end(GROUP_ID));
-        ReadOptions options = new ReadOptions().setIterateLowerBound(lower).setIterateUpperBound(upper);
-        RocksIterator it = storage.db().newIterator(storage.handle(Cf.META), options)) {
-      for (it.seekToFirst(); it.isValid(); it.next()) {
-        byte[] value = it.value();
-        switch (MetaKeys.tag(it.key())) {
-          case MetaKeys.CLUSTER_TAG -> state.setCluster(PdClusterRecord.parseFrom(value));
-          case MetaKeys.STORE_TAG -> state.putStore(Store.parseFrom(value));
-          case MetaKeys.REGION_TAG -> state.regionsLocked().put(PdRegionRecord.parseFrom(value));
-          default -> LOG.warn("unknown PD record with tag {} ignored (a newer PD wrote it?)", MetaKeys.tag(it.key()));
-        }
-      }
-      it.status();
-    } catch (RocksDBException | InvalidProtocolBufferException e) {
-      throw new StorageException("loading PD state from " + storage.config().dataDir() + " failed: "
-          + e.getMessage(), e);
+    try (KvSnapshot snap = storage.reader().snapshot()) {
+      snap.scan(Cf.META, MetaKeys.first(GROUP_ID), MetaKeys.end(GROUP_ID), at -> {
+        loadRecord(storage, at.key(), at.value());
+        return true;
+      });
     } finally {
       state.writeLock().unlock();
     }
@@ -415,6 +400,20 @@ public final class PdStateMachine implements StateMachine<ApplyResult> {
       LOG.info("PD state loaded [dir={}] cluster={} bootstrapped={} stores={} regions={} idBound={}",
           storage.config().dataDir(), Long.toUnsignedString(state.clusterId()), state.isBootstrapped(),
           state.stores().size(), state.regionCount(), state.idBound());
+    }
+  }
+
+  private void loadRecord(NodeStorage storage, byte[] key, byte[] value) {
+    try {
+      switch (MetaKeys.tag(key)) {
+        case MetaKeys.CLUSTER_TAG -> state.setCluster(PdClusterRecord.parseFrom(value));
+        case MetaKeys.STORE_TAG -> state.putStore(Store.parseFrom(value));
+        case MetaKeys.REGION_TAG -> state.regionsLocked().put(PdRegionRecord.parseFrom(value));
+        default -> LOG.warn("unknown PD record with tag {} ignored (a newer PD wrote it?)", MetaKeys.tag(key));
+      }
+    } catch (InvalidProtocolBufferException e) {
+      throw new StorageException("loading PD state from " + storage.config().dataDir() + " failed: "
+          + e.getMessage(), e);
     }
   }
 }

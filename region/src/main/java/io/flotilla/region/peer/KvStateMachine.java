@@ -21,7 +21,7 @@ import io.flotilla.region.snapshot.RegionSnapshots;
 import io.flotilla.region.snapshot.SnapshotData;
 import io.flotilla.region.split.SplitApplier;
 import io.flotilla.region.storage.Cf;
-import io.flotilla.region.storage.NodeStorage;
+import io.flotilla.region.storage.KvReader;
 import io.flotilla.region.storage.StorageBatch;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -48,12 +48,16 @@ import org.slf4j.LoggerFactory;
  *       applied again; a seq below the floor is not applied and answers StaleSequence; any other
  *       seq applies and records its answer (in the same batch);
  *   <li>the write applies atomically ({@link WriteApplier}), seeing the writes of earlier entries
- *       of this call ({@link WriteOverlay}), which are in the batch but not yet in RocksDB.
+ *       of this call ({@link WriteOverlay}), which are in the batch but not yet in storage.
  * </ol>
  *
  * <p>Results handed back to proposers (the class they name to the driver): {@link WriteResponse}
  * for writes, {@link AdminResponse} for admin commands and membership changes, null for empty
  * entries and entries that are not a {@link RaftCommand}.
+ *
+ * <p>Reads go through a {@link KvReader} and writes through the batch, so the state machine runs
+ * on the node's RocksDB or, in tests, on {@link io.flotilla.region.storage.MemoryKv} (without
+ * snapshots, which are SST files).
  *
  * <p>Threads: the driver calls each group on one thread at a time (see {@link StateMachine}).
  */
@@ -61,17 +65,21 @@ public final class KvStateMachine implements StateMachine<Message> {
   private static final Logger LOG = LoggerFactory.getLogger(KvStateMachine.class);
 
   private final RegionHost host;
-  private final NodeStorage storage;
+  /** Null in a state machine that neither builds nor restores snapshots (tests over MemoryKv). */
   private final RegionSnapshots snapshots;
   private final WriteApplier writes;
   private final MembershipApplier membership;
 
-  public KvStateMachine(RegionHost host, NodeStorage storage, RegionSnapshots snapshots) {
+  public KvStateMachine(RegionHost host, KvReader reader, RegionSnapshots snapshots) {
     this.host = host;
-    this.storage = storage;
     this.snapshots = snapshots;
-    this.writes = new WriteApplier(storage);
+    this.writes = new WriteApplier(reader);
     this.membership = new MembershipApplier(host);
+  }
+
+  /** A state machine without snapshots: {@link #snapshot} and {@link #restore} throw (tests). */
+  KvStateMachine(RegionHost host, KvReader reader) {
+    this(host, reader, null);
   }
 
   @Override
@@ -220,8 +228,7 @@ public final class KvStateMachine implements StateMachine<Message> {
       // NB: not fatal: the core retries a snapshot that is unavailable for now.
       throw new UnavailableException("region " + groupId + " has no initialized replica on this store to snapshot");
     }
-    long firstIndex = storage.group(groupId).firstIndex();
-    SnapshotData d = snapshots.request(groupId, appliedNow, peer.region(), new HashMap<>(peer.dedup), firstIndex);
+    SnapshotData d = snapshots().request(groupId, appliedNow, peer.region(), new HashMap<>(peer.dedup));
     return new io.flotilla.engine.raft.Snapshot(d.encode(), d.metadata());
   }
 
@@ -241,7 +248,7 @@ public final class KvStateMachine implements StateMachine<Message> {
     if (host.peer(groupId) == null) {
       throw new IllegalStateException("region " + groupId + ": snapshot for a replica this store does not host");
     }
-    snapshots.ingest(groupId, SnapshotData.decode(data));
+    snapshots().ingest(groupId, SnapshotData.decode(data));
   }
 
   /** Records the ingested snapshot: region record, de-duplication table, marker gone; in {@code batch}. */
@@ -253,13 +260,20 @@ public final class KvStateMachine implements StateMachine<Message> {
     }
     SnapshotData snap = SnapshotData.decode(data);
     RegionSnapshots.writeRecords(batch, groupId, peer.peerId(), snap);
-    snapshots.finish(groupId, snap, batch);
+    snapshots().finish(groupId, snap, batch);
     peer.dedup.clear();
     peer.dedup.putAll(snap.dedup());
     peer.setRegion(snap.region());
     peer.setApproximate(-1, -1);
     LOG.info("{} restored snapshot at index {} [{}] ({} bytes of SST, ingested off the poller)", peer,
         snap.metadata().index(), rangeString(snap.region()), snap.sstBytes());
+  }
+
+  private RegionSnapshots snapshots() {
+    if (snapshots == null) {
+      throw new IllegalStateException("this state machine was made without snapshots (a test's)");
+    }
+    return snapshots;
   }
 
   private KvError epochNotMatch(RegionPeer peer, RaftCommand cmd) {

@@ -5,17 +5,14 @@ import io.flotilla.engine.proto.Region;
 import io.flotilla.engine.proto.WriteResponse;
 import io.flotilla.region.storage.Cf;
 import io.flotilla.region.storage.Keys;
-import io.flotilla.region.storage.NodeStorage;
-import io.flotilla.region.storage.StorageException;
+import io.flotilla.region.storage.KvReader;
+import io.flotilla.region.storage.KvSnapshot;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import org.rocksdb.ReadOptions;
-import org.rocksdb.RocksDBException;
-import org.rocksdb.RocksIterator;
 
 /**
  * The region layer's records in {@link Cf#META} (tags from {@link Keys#FIRST_REGION_META_TAG}):
@@ -88,29 +85,26 @@ public final class RegionRecords {
   }
 
   /** Every region record on this node, with its de-duplication entries, by region id. */
-  public static List<Loaded> loadAll(NodeStorage storage) {
+  public static List<Loaded> loadAll(KvReader reader) {
     List<Loaded> out = new ArrayList<>();
     Map<Long, Map<Long, DedupEntry>> dedup = new HashMap<>();
     List<byte[][]> regions = new ArrayList<>();
-    try (ReadOptions ro = new ReadOptions();
-        RocksIterator it = storage.db().newIterator(storage.handle(Cf.META), ro)) {
-      for (it.seekToFirst(); it.isValid(); it.next()) {
-        byte[] k = it.key();
+    try (KvSnapshot snap = reader.snapshot()) {
+      snap.scan(Cf.META, new byte[0], new byte[0], at -> {
+        byte[] k = at.key();
         if (k.length < 9) {
-          continue;
+          return true;
         }
         int tag = k[8] & 0xff;
         long regionId = Keys.groupId(k);
         if (tag == TAG_REGION && k.length == 9) {
-          regions.add(new byte[][] {k, it.value()});
+          regions.add(new byte[][] {k, at.value()});
         } else if (tag == TAG_DEDUP && k.length == 17) {
           long client = ByteBuffer.wrap(k).getLong(9);
-          dedup.computeIfAbsent(regionId, x -> new HashMap<>()).put(client, decodeDedup(it.value()));
+          dedup.computeIfAbsent(regionId, x -> new HashMap<>()).put(client, decodeDedup(at.value()));
         }
-      }
-      it.status();
-    } catch (RocksDBException e) {
-      throw new StorageException("loading region records failed: " + e.getMessage(), e);
+        return true;
+      });
     }
     for (byte[][] kv : regions) {
       long regionId = Keys.groupId(kv[0]);
@@ -138,24 +132,15 @@ public final class RegionRecords {
   }
 
   /** Reads one region record, or null. */
-  public static Loaded load(NodeStorage storage, long regionId) {
-    try {
-      byte[] v = storage.db().get(storage.handle(Cf.META), regionKey(regionId));
-      return v == null ? null : decodeRegion(regionId, v, new HashMap<>());
-    } catch (RocksDBException e) {
-      throw new StorageException("reading region " + regionId + " failed: " + e.getMessage(), e);
-    }
+  public static Loaded load(KvReader reader, long regionId) {
+    byte[] v = reader.get(Cf.META, regionKey(regionId));
+    return v == null ? null : decodeRegion(regionId, v, new HashMap<>());
   }
 
   /** The last key of {@link Cf#DATA} at or after {@code from}, or null. */
-  public static byte[] lastDataKeyFrom(NodeStorage storage, byte[] from) {
-    try (ReadOptions ro = new ReadOptions();
-        RocksIterator it = storage.db().newIterator(storage.handle(Cf.DATA), ro)) {
-      it.seekToLast();
-      if (it.isValid() && Arrays.compareUnsigned(it.key(), from) >= 0) {
-        return it.key();
-      }
-      return null;
+  public static byte[] lastDataKeyFrom(KvReader reader, byte[] from) {
+    try (KvSnapshot snap = reader.snapshot()) {
+      return snap.lastKey(Cf.DATA, from);
     }
   }
 }

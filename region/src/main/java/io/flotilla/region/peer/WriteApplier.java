@@ -9,28 +9,26 @@ import io.flotilla.engine.proto.Region;
 import io.flotilla.engine.proto.WriteRequest;
 import io.flotilla.engine.proto.WriteResponse;
 import io.flotilla.region.storage.Cf;
-import io.flotilla.region.storage.NodeStorage;
+import io.flotilla.region.storage.KvReader;
 import io.flotilla.region.storage.StorageBatch;
-import io.flotilla.region.storage.StorageException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import org.rocksdb.RocksDBException;
 
 /**
  * Applies one {@link WriteRequest} to a region: all its mutations or none. Mutations apply in
  * order, each seeing the ones before it; a failing compare-and-set discards the whole request and
  * answers which mutation failed and the key's current value. Range deletes are clipped to the
  * region. Reads go to the pending writes of this apply call first ({@link WriteOverlay}), then to
- * RocksDB.
+ * the store's {@link KvReader}.
  *
  * <p>The applying thread of the region only.
  */
 final class WriteApplier {
-  private final NodeStorage storage;
+  private final KvReader reader;
 
-  WriteApplier(NodeStorage storage) {
-    this.storage = storage;
+  WriteApplier(KvReader reader) {
+    this.reader = reader;
   }
 
   private sealed interface Op permits PutOp, DeleteOp, RangeOp {}
@@ -130,7 +128,7 @@ final class WriteApplier {
       byte[] end = r.end();
       if (end.length == 0) {
         // NB: RocksDB range deletes need an end: one past the last key that may exist in range.
-        byte[] last = RegionRecords.lastDataKeyFrom(storage, r.start());
+        byte[] last = RegionRecords.lastDataKeyFrom(reader, r.start());
         byte[] pending = callOverlay.lastPointIn(r.start(), end);
         if (pending != null && (last == null || KeyRange.compare(pending, last) > 0)) {
           last = pending;
@@ -159,11 +157,7 @@ final class WriteApplier {
     if (l.known()) {
       return l.value();
     }
-    try {
-      return storage.db().get(storage.handle(Cf.DATA), key);
-    } catch (RocksDBException e) {
-      throw new StorageException("reading key for compare-and-set failed: " + e.getMessage(), e);
-    }
+    return reader.get(Cf.DATA, key);
   }
 
   static WriteResponse keyNotInRegion(Region region, byte[] key) {

@@ -33,18 +33,16 @@ import io.flotilla.region.driver.RaftDriver;
 import io.flotilla.region.peer.KeyRange;
 import io.flotilla.region.peer.RegionPeer;
 import io.flotilla.region.storage.Cf;
-import io.flotilla.region.storage.NodeStorage;
+import io.flotilla.region.storage.KvReader;
+import io.flotilla.region.storage.KvSnapshot;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
 import java.util.function.Function;
-import org.rocksdb.ReadOptions;
-import org.rocksdb.RocksDBException;
-import org.rocksdb.RocksIterator;
-import org.rocksdb.Slice;
-import org.rocksdb.Snapshot;
+import java.util.function.Supplier;
 
 /**
  * The KV RPC handlers of a store ({@code kv.get}, {@code kv.batch_get}, {@code kv.scan}, {@code
@@ -58,9 +56,9 @@ import org.rocksdb.Snapshot;
  * writes, the size limits (LimitExceeded naming the setting; nothing is written).
  *
  * <p>Reads are linearizable: the driver's read barrier (lease read on the leader, ReadIndex
- * otherwise) completes once everything committed before it is applied and written to RocksDB; the
- * epoch is checked again (a split may have applied meanwhile) and the read runs on a RocksDB
- * snapshot, off the transport threads.
+ * otherwise) completes once everything committed before it is applied and written to storage; the
+ * epoch is checked again (a split may have applied meanwhile) and the read runs on the store's
+ * {@link KvReader} (a snapshot for more than one key), off the transport threads.
  *
  * <p>Driver errors: NotLeader becomes {@code not_leader}; Dropped becomes {@code server_busy}; a
  * read whose barrier failed otherwise (e.g. timed out) answers {@code server_busy} (a read can
@@ -112,14 +110,17 @@ final class KvService {
     if (err != null) {
       return CompletableFuture.completedFuture(GetResponse.newBuilder().setError(err).build());
     }
-    return afterReadBarrier(c, err2 -> GetResponse.newBuilder().setError(err2).build(), () -> {
-      byte[] v = store.storage().db().get(store.storage().handle(Cf.DATA), req.getKey().toByteArray());
-      GetResponse.Builder b = GetResponse.newBuilder().setFound(v != null);
-      if (v != null) {
-        b.setValue(ByteString.copyFrom(v));
-      }
-      return b.build();
-    });
+    return afterReadBarrier(c, err2 -> GetResponse.newBuilder().setError(err2).build(),
+        () -> get(store.storage().reader(), req.getKey()));
+  }
+
+  static GetResponse get(KvReader reader, ByteString key) {
+    byte[] v = reader.get(Cf.DATA, key.toByteArray());
+    GetResponse.Builder b = GetResponse.newBuilder().setFound(v != null);
+    if (v != null) {
+      b.setValue(ByteString.copyFrom(v));
+    }
+    return b.build();
   }
 
   CompletableFuture<BatchGetResponse> batchGet(BatchGetRequest req) {
@@ -131,22 +132,28 @@ final class KvService {
     if (err != null) {
       return CompletableFuture.completedFuture(BatchGetResponse.newBuilder().setError(err).build());
     }
-    return afterReadBarrier(c, e -> BatchGetResponse.newBuilder().setError(e).build(), () -> {
-      NodeStorage s = store.storage();
-      Snapshot snap = s.db().getSnapshot();
-      try (ReadOptions ro = new ReadOptions().setSnapshot(snap)) {
-        BatchGetResponse.Builder b = BatchGetResponse.newBuilder();
-        for (ByteString k : req.getKeysList()) {
-          byte[] v = s.db().get(s.handle(Cf.DATA), ro, k.toByteArray());
-          if (v != null) {
-            b.addPairs(KvPair.newBuilder().setKey(k).setValue(ByteString.copyFrom(v)));
-          }
-        }
-        return b.build();
-      } finally {
-        s.db().releaseSnapshot(snap);
+    return afterReadBarrier(c, e -> BatchGetResponse.newBuilder().setError(e).build(),
+        () -> batchGet(store.storage().reader(), req.getKeysList()));
+  }
+
+  /** The pairs of {@code keys} that exist, in request order, read at one point in time. */
+  static BatchGetResponse batchGet(KvReader reader, List<ByteString> keys) {
+    List<byte[]> raw = new ArrayList<>(keys.size());
+    for (ByteString k : keys) {
+      raw.add(k.toByteArray());
+    }
+    List<byte[]> values;
+    try (KvSnapshot snap = reader.snapshot()) {
+      values = snap.multiGet(Cf.DATA, raw);
+    }
+    BatchGetResponse.Builder b = BatchGetResponse.newBuilder();
+    for (int i = 0; i < keys.size(); i++) {
+      byte[] v = values.get(i);
+      if (v != null) {
+        b.addPairs(KvPair.newBuilder().setKey(keys.get(i)).setValue(ByteString.copyFrom(v)));
       }
-    });
+    }
+    return b.build();
   }
 
   CompletableFuture<ScanResponse> scan(ScanRequest req) {
@@ -158,53 +165,31 @@ final class KvService {
     byte[] end = KeyRange.minEnd(req.getEndKey().toByteArray(), c.region.getEndKey().toByteArray());
     int limit = req.getLimit() == 0 ? config.scanPageSize() : req.getLimit();
     return afterReadBarrier(c, e -> ScanResponse.newBuilder().setError(e).build(),
-        () -> scanRange(start, end, limit, req.getReverse(), req.getKeysOnly()));
+        () -> scanRange(store.storage().reader(), start, end, limit, req.getReverse(), req.getKeysOnly()));
   }
 
-  private ScanResponse scanRange(byte[] start, byte[] end, int limit, boolean reverse, boolean keysOnly) {
+  /** Up to {@code limit} pairs of {@code [start, end)} (end empty: to the end), from the end if {@code reverse}. */
+  static ScanResponse scanRange(KvReader reader, byte[] start, byte[] end, int limit, boolean reverse,
+      boolean keysOnly) {
     ScanResponse.Builder b = ScanResponse.newBuilder();
-    if (KeyRange.isEmpty(start, end)) {
+    if (KeyRange.isEmpty(start, end) || limit <= 0) {
       return b.build();
     }
-    NodeStorage s = store.storage();
-    Snapshot snap = s.db().getSnapshot();
-    try (Slice lower = new Slice(start);
-        Slice upper = end.length == 0 ? null : new Slice(end);
-        ReadOptions ro = new ReadOptions().setSnapshot(snap).setIterateLowerBound(lower)) {
-      if (upper != null) {
-        ro.setIterateUpperBound(upper);
-      }
-      try (RocksIterator it = s.db().newIterator(s.handle(Cf.DATA), ro)) {
-        if (reverse) {
-          it.seekToLast();
-        } else {
-          it.seek(start);
+    try (KvSnapshot snap = reader.snapshot()) {
+      snap.scan(Cf.DATA, start, end, reverse, at -> {
+        KvPair.Builder p = KvPair.newBuilder().setKey(ByteString.copyFrom(at.key()));
+        if (!keysOnly) {
+          p.setValue(ByteString.copyFrom(at.value()));
         }
-        while (it.isValid() && b.getPairsCount() < limit) {
-          KvPair.Builder p = KvPair.newBuilder().setKey(ByteString.copyFrom(it.key()));
-          if (!keysOnly) {
-            p.setValue(ByteString.copyFrom(it.value()));
-          }
-          b.addPairs(p);
-          if (reverse) {
-            it.prev();
-          } else {
-            it.next();
-          }
-        }
-      }
-      return b.build();
-    } finally {
-      s.db().releaseSnapshot(snap);
+        b.addPairs(p);
+        return b.getPairsCount() < limit;
+      });
     }
-  }
-
-  private interface Read<T> {
-    T read() throws RocksDBException;
+    return b.build();
   }
 
   /** Runs {@code read} once the region applied everything committed before now. */
-  private <T> CompletableFuture<T> afterReadBarrier(Checked c, Function<KvError, T> error, Read<T> read) {
+  private <T> CompletableFuture<T> afterReadBarrier(Checked c, Function<KvError, T> error, Supplier<T> read) {
     long version = c.region.getEpoch().getVersion();
     return store.driver().readIndex(c.peer.regionId()).handleAsync((index, ex) -> {
       if (ex != null) {
@@ -214,12 +199,7 @@ final class KvService {
       if (now == null || now.getEpoch().getVersion() != version) {
         return error.apply(epochNotMatch(c.peer, "region " + c.peer.regionId() + " changed while reading"));
       }
-      T result;
-      try {
-        result = read.read();
-      } catch (RocksDBException e) {
-        throw new CompletionException(new IllegalStateException("read failed: " + e.getMessage(), e));
-      }
+      T result = read.get();
       // NB: a replica is tombstoned (in memory) before its data is deleted: if the read may have
       // seen the deletion, this sees the tombstone.
       if (c.peer.state() != RegionPeer.State.NORMAL) {

@@ -130,7 +130,7 @@ final class OperatorSteps {
       return;
     }
     if (!inside) {
-      SplitScan.Result res = SplitScan.scan(store.storage(), r);
+      SplitScan.Result res = SplitScan.scan(store.storage().reader(), r);
       p.setApproximate(res.bytes(), res.keys());
       key = res.middleKey();
       if (key == null) {

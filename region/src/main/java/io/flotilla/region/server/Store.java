@@ -110,7 +110,7 @@ public final class Store implements RegionHost, AutoCloseable {
         "flotilla-store-" + storeId + "-snap");
     snapshots.recover();
     node.setSnapshotStreams(snapshots.streams());
-    KvStateMachine sm = new KvStateMachine(this, node.storage(), snapshots);
+    KvStateMachine sm = new KvStateMachine(this, node.storage().reader(), snapshots);
     control = new StoreControl(storeId, node, replicas, sm);
     int started = control.load();
     node.setInboundFilter(control::accept);

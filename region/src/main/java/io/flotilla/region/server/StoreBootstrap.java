@@ -25,7 +25,6 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import org.rocksdb.RocksDBException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -202,9 +201,9 @@ final class StoreBootstrap {
 
   private Region pendingRegion() {
     try {
-      byte[] v = store.storage().db().get(store.storage().handle(Cf.DEFAULT), PENDING_KEY);
+      byte[] v = store.storage().reader().get(Cf.DEFAULT, PENDING_KEY);
       return v == null ? null : Region.parseFrom(v);
-    } catch (RocksDBException | InvalidProtocolBufferException e) {
+    } catch (InvalidProtocolBufferException e) {
       throw new IllegalStateException("reading the bootstrap record failed: " + e.getMessage(), e);
     }
   }

@@ -109,7 +109,7 @@ final class StoreControl implements AutoCloseable {
     return call(() -> {
       int started = 0;
       List<RegionRecords.Loaded> unfinished = new ArrayList<>();
-      for (RegionRecords.Loaded r : RegionRecords.loadAll(storage())) {
+      for (RegionRecords.Loaded r : RegionRecords.loadAll(storage().reader())) {
         if (r.state() == RegionPeer.State.TOMBSTONE) {
           replicas.loadTombstone(r.regionId(), new Replicas.Tombstone(r.peerId(), epochOf(r.region())));
           if (storage().hasGroup(r.regionId())) {
@@ -388,7 +388,7 @@ final class StoreControl implements AutoCloseable {
         others)) {
       byte[] end = part[1];
       if (end.length == 0) {
-        byte[] last = RegionRecords.lastDataKeyFrom(storage(), part[0]);
+        byte[] last = RegionRecords.lastDataKeyFrom(storage().reader(), part[0]);
         if (last == null) {
           continue;
         }

@@ -15,7 +15,6 @@ import io.flotilla.region.driver.RaftDriver;
 import io.flotilla.region.peer.Membership;
 import io.flotilla.region.peer.RegionPeer;
 import io.flotilla.region.split.SplitScan;
-import io.flotilla.region.storage.Cf;
 import java.io.IOException;
 import java.nio.file.FileStore;
 import java.nio.file.Files;
@@ -23,7 +22,6 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import org.rocksdb.RocksDBException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -139,16 +137,12 @@ final class StoreTasks {
   }
 
   private long usedBytes() {
-    long used = 0;
-    for (Cf cf : Cf.values()) {
-      try {
-        used += store.storage().db().getLongProperty(store.storage().handle(cf), "rocksdb.total-sst-files-size");
-        used += store.storage().db().getLongProperty(store.storage().handle(cf), "rocksdb.cur-size-all-mem-tables");
-      } catch (RocksDBException | RuntimeException e) {
-        LOG.debug("cannot read the size of column family {}: {}", cf, e.toString());
-      }
+    try {
+      return store.storage().usedBytes();
+    } catch (IllegalStateException e) {
+      LOG.debug("cannot read the storage size: {}", e.toString());
+      return 0;
     }
-    return used;
   }
 
   /** Sends {@code p}'s region heartbeat soon, off the caller's thread (e.g. a new leader's). */
@@ -221,7 +215,7 @@ final class StoreTasks {
         continue;
       }
       if (p.approximateSize() < 0) {
-        SplitScan.Result res = SplitScan.scan(store.storage(), r);
+        SplitScan.Result res = SplitScan.scan(store.storage().reader(), r);
         p.setApproximate(res.bytes(), res.keys());
       }
       boolean over = p.approximateSize() > config.splitSize() || p.approximateKeys() > config.splitKeys();
@@ -232,7 +226,7 @@ final class StoreTasks {
   }
 
   private void trySplit(RegionPeer p, Region r) {
-    SplitScan.Result res = SplitScan.scan(store.storage(), r);
+    SplitScan.Result res = SplitScan.scan(store.storage().reader(), r);
     p.setApproximate(res.bytes(), res.keys());
     if (res.middleKey() == null
         || !(res.bytes() > config.splitSize() || res.keys() > config.splitKeys())) {

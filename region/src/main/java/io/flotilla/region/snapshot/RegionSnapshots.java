@@ -9,10 +9,11 @@ import io.flotilla.region.peer.KeyRange;
 import io.flotilla.region.peer.RegionRecords;
 import io.flotilla.region.storage.Cf;
 import io.flotilla.region.storage.Keys;
+import io.flotilla.region.storage.KvSnapshot;
 import io.flotilla.region.storage.NodeStorage;
 import io.flotilla.region.storage.RocksRaftStorage;
+import io.flotilla.region.storage.SstFiles;
 import io.flotilla.region.storage.StorageBatch;
-import io.flotilla.region.storage.StorageException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -22,24 +23,15 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
-import org.rocksdb.EnvOptions;
-import org.rocksdb.IngestExternalFileOptions;
-import org.rocksdb.Options;
-import org.rocksdb.ReadOptions;
-import org.rocksdb.RocksDBException;
-import org.rocksdb.RocksIterator;
-import org.rocksdb.Slice;
-import org.rocksdb.Snapshot;
-import org.rocksdb.SstFileWriter;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Builds and applies region snapshots as SST files, on disk end to end.
  *
- * <p><b>Build</b> (leader): the poller asks {@link #request}; the first ask takes a RocksDB snapshot
- * and hands it to the store's snapshot worker ({@code <name>-N} threads), which writes the range of
- * {@link Cf#DATA} with {@link SstFileWriter} to {@code <snapDir>/send-*.sst}; until then the answer
+ * <p><b>Build</b> (leader): the poller asks {@link #request}; the first ask takes a storage snapshot
+ * ({@link KvSnapshot}) and hands it to the store's snapshot worker ({@code <name>-N} threads), which
+ * writes the range of {@link Cf#DATA} with {@link SstFiles#write} to {@code <snapDir>/send-*.sst}; until then the answer
  * is "unavailable" and the Raft core asks again on a later heartbeat response ({@link
  * SnapshotBuilds}). The Raft message carries only the {@link SnapshotData} descriptor; the SST is
  * streamed from disk by {@link #streams()} and deleted once sent.
@@ -113,10 +105,17 @@ public final class RegionSnapshots implements AutoCloseable {
   }
 
   /**
-   * The descriptor of a ready snapshot of the region (see {@link SnapshotBuilds#request}).
+   * The descriptor of a ready snapshot of the region that a follower can continue from after the
+   * group's log as it is now (see {@link SnapshotBuilds#request}).
    *
    * @throws io.flotilla.engine.raft.UnavailableException while it is being built
    */
+  public SnapshotData request(long regionId, SnapshotMetadata appliedNow, Region region,
+      Map<Long, DedupEntry> dedup) {
+    return request(regionId, appliedNow, region, dedup, storage.group(regionId).firstIndex());
+  }
+
+  /** {@link #request} for a log starting at {@code firstIndex}. */
   public SnapshotData request(long regionId, SnapshotMetadata appliedNow, Region region,
       Map<Long, DedupEntry> dedup, long firstIndex) {
     return builds.request(regionId, appliedNow, region, dedup, firstIndex);
@@ -134,7 +133,7 @@ public final class RegionSnapshots implements AutoCloseable {
         s.filesDeleted.get()};
   }
 
-  /** Names of the threads that ran {@link SstFileWriter} for a build. */
+  /** Names of the threads that wrote a build's SST file. */
   public java.util.Set<String> builderThreads() {
     return java.util.Set.copyOf(builds.stats.builderThreads);
   }
@@ -150,61 +149,24 @@ public final class RegionSnapshots implements AutoCloseable {
   }
 
   /**
-   * Writes the region's keys as seen by {@code rs} to {@code file}; returns its size, 0 (and no file)
-   * when the range is empty. Blocking: on a worker.
+   * Writes the region's keys as seen by {@code snap} to {@code file}; returns its size, 0 (and no
+   * file) when the range is empty. Blocking: on a worker.
    */
-  static long writeSst(NodeStorage storage, Region region, Snapshot rs, Path file,
-      java.util.function.BooleanSupplier cancelled) {
-    byte[] start = region.getStartKey().toByteArray();
-    byte[] end = region.getEndKey().toByteArray();
-    long keys = 0;
-    try (Slice upper = end.length == 0 ? null : new Slice(end);
-        ReadOptions ro = new ReadOptions().setSnapshot(rs);
-        EnvOptions env = new EnvOptions();
-        Options opts = new Options();
-        SstFileWriter writer = new SstFileWriter(env, opts)) {
-      if (upper != null) {
-        ro.setIterateUpperBound(upper);
-      }
-      try (RocksIterator it = storage.db().newIterator(storage.handle(Cf.DATA), ro)) {
-        it.seek(start);
-        for (; it.isValid(); it.next()) {
-          if (keys == 0) {
-            writer.open(file.toString());
-          }
-          writer.put(it.key(), it.value());
-          keys++;
-          if ((keys & 0xfff) == 0 && cancelled.getAsBoolean()) {
-            throw new IllegalStateException("region " + region.getId() + ": snapshot build cancelled");
-          }
-        }
-        it.status();
-      }
-      if (keys == 0) {
-        return 0;
-      }
-      writer.finish();
-      return Files.size(file);
+  static long writeSst(KvSnapshot snap, Region region, Path file, java.util.function.BooleanSupplier cancelled) {
+    try {
+      return SstFiles.write(snap, Cf.DATA, region.getStartKey().toByteArray(), region.getEndKey().toByteArray(),
+          file, cancelled);
     } catch (RuntimeException e) {
       FileSnapshotStreams.deleteQuietly(file);
       throw e;
-    } catch (RocksDBException e) {
-      FileSnapshotStreams.deleteQuietly(file);
-      throw new StorageException("region " + region.getId() + ": building snapshot failed: " + e.getMessage(), e);
-    } catch (IOException e) {
-      FileSnapshotStreams.deleteQuietly(file);
-      throw new UncheckedIOException("region " + region.getId() + ": sizing snapshot SST failed", e);
     }
   }
 
   /** A snapshot of the region as it is now, written to {@code file} on this thread (tests, tools). */
   public SnapshotData buildNow(SnapshotMetadata metadata, Region region, Map<Long, DedupEntry> dedup, Path file) {
-    Snapshot rs = storage.db().getSnapshot();
-    try {
-      long bytes = writeSst(storage, region, rs, file, () -> false);
+    try (KvSnapshot snap = storage.reader().snapshot()) {
+      long bytes = writeSst(snap, region, file, () -> false);
       return new SnapshotData(metadata, region, dedup, bytes > 0 ? file.toString() : "", bytes);
-    } finally {
-      storage.db().releaseSnapshot(rs);
     }
   }
 
@@ -240,15 +202,15 @@ public final class RegionSnapshots implements AutoCloseable {
   public void recover() {
     List<Long> pending = new ArrayList<>();
     List<byte[]> descriptors = new ArrayList<>();
-    try (ReadOptions ro = new ReadOptions();
-        RocksIterator it = storage.db().newIterator(storage.handle(Cf.META), ro)) {
-      for (it.seekToFirst(); it.isValid(); it.next()) {
-        byte[] k = it.key();
+    try (KvSnapshot snap = storage.reader().snapshot()) {
+      snap.scan(Cf.META, new byte[0], new byte[0], at -> {
+        byte[] k = at.key();
         if (k.length == 9 && (k[8] & 0xff) == RegionRecords.TAG_SNAPSHOT_APPLYING) {
           pending.add(Keys.groupId(k));
-          descriptors.add(it.value());
+          descriptors.add(at.value());
         }
-      }
+        return true;
+      });
     }
     for (int i = 0; i < pending.size(); i++) {
       rollForward(pending.get(i), descriptors.get(i));
@@ -284,7 +246,7 @@ public final class RegionSnapshots implements AutoCloseable {
       if (rs.appliedIndex() < meta.index()) {
         b.setApplied(regionId, meta.index());
       }
-      RegionRecords.Loaded old = RegionRecords.load(storage, regionId);
+      RegionRecords.Loaded old = RegionRecords.load(storage.reader(), regionId);
       long peerId = old == null ? 0 : old.peerId();
       writeRecords(b, regionId, peerId, data);
       b.delete(Cf.META, RegionRecords.snapshotApplyingKey(regionId));
@@ -309,7 +271,7 @@ public final class RegionSnapshots implements AutoCloseable {
     byte[] start = region.getStartKey().toByteArray();
     byte[] end = region.getEndKey().toByteArray();
     if (end.length == 0) {
-      byte[] last = RegionRecords.lastDataKeyFrom(storage, start);
+      byte[] last = RegionRecords.lastDataKeyFrom(storage.reader(), start);
       end = last == null ? null : KeyRange.successor(last);
     }
     if (end != null && !KeyRange.isEmpty(start, end)) {
@@ -321,15 +283,8 @@ public final class RegionSnapshots implements AutoCloseable {
     if (!data.hasSst()) {
       return;
     }
-    try (IngestExternalFileOptions opts = new IngestExternalFileOptions()) {
-      // NB: copy, do not move: the file must survive the ingest for a roll-forward after a crash.
-      opts.setMoveFiles(false);
-      opts.setAllowGlobalSeqNo(true);
-      opts.setAllowBlockingFlush(true);
-      storage.db().ingestExternalFile(storage.handle(Cf.DATA), List.of(data.sstFile()), opts);
-    } catch (RocksDBException e) {
-      throw new StorageException("region " + region.getId() + ": ingesting snapshot SST failed: " + e.getMessage(), e);
-    }
+    // NB: copied, not moved: the file must survive the ingest for a roll-forward after a crash.
+    SstFiles.ingest(storage, Cf.DATA, Path.of(data.sstFile()));
   }
 
   /** Stops the worker (waiting for a build in progress, which reads RocksDB): before the storage closes. */

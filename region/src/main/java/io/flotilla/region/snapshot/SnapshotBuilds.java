@@ -5,6 +5,7 @@ import io.flotilla.engine.raft.ConfState;
 import io.flotilla.engine.raft.SnapshotMetadata;
 import io.flotilla.engine.raft.UnavailableException;
 import io.flotilla.region.peer.DedupEntry;
+import io.flotilla.region.storage.KvSnapshot;
 import io.flotilla.region.storage.NodeStorage;
 import java.io.FilterInputStream;
 import java.io.IOException;
@@ -126,11 +127,11 @@ final class SnapshotBuilds {
   private void start(long groupId, SnapshotMetadata meta, Region region, Map<Long, DedupEntry> dedup) {
     Build b = new Build(groupId, meta);
     Path file = snapDir.resolve("send-" + groupId + "-" + meta.index() + "-" + seq.incrementAndGet() + ".sst");
-    org.rocksdb.Snapshot rs = storage.db().getSnapshot();
+    KvSnapshot snap = storage.reader().snapshot();
     try {
-      worker.execute(() -> build(b, meta, region, dedup, rs, file));
+      worker.execute(() -> build(b, meta, region, dedup, snap, file));
     } catch (RejectedExecutionException e) {
-      storage.db().releaseSnapshot(rs);
+      snap.close();
       throw new UnavailableException("region " + groupId + ": the snapshot worker is stopped");
     }
     byGroup.put(groupId, b);
@@ -139,14 +140,14 @@ final class SnapshotBuilds {
 
   /** On the worker. */
   private void build(Build b, SnapshotMetadata meta, Region region, Map<Long, DedupEntry> dedup,
-      org.rocksdb.Snapshot rs, Path file) {
+      KvSnapshot snap, Path file) {
     SnapshotData data = null;
     try {
       if (closed) {
         throw new IllegalStateException("the store is closing");
       }
       stats.builderThreads.add(Thread.currentThread().getName());
-      long bytes = RegionSnapshots.writeSst(storage, region, rs, file, () -> closed);
+      long bytes = RegionSnapshots.writeSst(snap, region, file, () -> closed);
       data = new SnapshotData(meta, region, dedup, bytes > 0 ? file.toString() : "", bytes);
       LOG.info("[region={}] snapshot at index {} built: {} bytes in {} ms", b.groupId, meta.index(), bytes,
           TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - b.startedNanos));
@@ -154,7 +155,7 @@ final class SnapshotBuilds {
       LOG.warn("[region={}] building the snapshot at index {} failed; the next request retries: {}", b.groupId,
           meta.index(), e.toString());
     } finally {
-      storage.db().releaseSnapshot(rs);
+      snap.close();
     }
     finishBuild(b, data, file);
   }

@@ -2,17 +2,15 @@ package io.flotilla.region.split;
 
 import io.flotilla.engine.proto.Region;
 import io.flotilla.region.storage.Cf;
-import io.flotilla.region.storage.NodeStorage;
-import org.rocksdb.ReadOptions;
-import org.rocksdb.RocksIterator;
-import org.rocksdb.Slice;
+import io.flotilla.region.storage.KvReader;
+import io.flotilla.region.storage.KvSnapshot;
 
 /**
  * Measures a region's data by scanning its range: bytes (keys + values), key count and the key at
  * the middle of the bytes, the split key. Used at load or first leadership and after a split, when
  * the running estimate is unknown; writes are added to the estimate as they are applied.
  *
- * <p>Any thread (reads a consistent RocksDB iterator).
+ * <p>Any thread (both passes read one {@link KvSnapshot}).
  */
 public final class SplitScan {
   /** The measurements; {@code middleKey} is null when the region holds fewer than two keys. */
@@ -20,41 +18,34 @@ public final class SplitScan {
 
   private SplitScan() {}
 
-  public static Result scan(NodeStorage storage, Region region) {
+  public static Result scan(KvReader reader, Region region) {
     byte[] start = region.getStartKey().toByteArray();
     byte[] end = region.getEndKey().toByteArray();
-    long bytes = 0;
-    long keys = 0;
-    try (Slice upper = end.length == 0 ? null : new Slice(end);
-        ReadOptions ro = new ReadOptions()) {
-      if (upper != null) {
-        ro.setIterateUpperBound(upper);
-      }
-      try (RocksIterator it = storage.db().newIterator(storage.handle(Cf.DATA), ro)) {
-        for (it.seek(start); it.isValid(); it.next()) {
-          bytes += it.key().length + it.value().length;
-          keys++;
-        }
-      }
-      if (keys < 2) {
-        return new Result(bytes, keys, null);
+    try (KvSnapshot snap = reader.snapshot()) {
+      long[] total = {0, 0}; // bytes, keys
+      snap.scan(Cf.DATA, start, end, at -> {
+        total[0] += at.key().length + at.value().length;
+        total[1]++;
+        return true;
+      });
+      if (total[1] < 2) {
+        return new Result(total[0], total[1], null);
       }
       // Second pass: the first key past half of the bytes (never the region's first key).
-      long half = bytes / 2;
-      long seen = 0;
-      byte[] middle = null;
-      try (RocksIterator it = storage.db().newIterator(storage.handle(Cf.DATA), ro)) {
-        boolean first = true;
-        for (it.seek(start); it.isValid(); it.next()) {
-          if (!first && seen >= half) {
-            middle = it.key();
-            break;
-          }
-          first = false;
-          seen += it.key().length + it.value().length;
+      long half = total[0] / 2;
+      long[] seen = {0, 0}; // bytes, keys
+      byte[][] middle = {null};
+      snap.scan(Cf.DATA, start, end, at -> {
+        byte[] k = at.key();
+        if (seen[1] > 0 && seen[0] >= half) {
+          middle[0] = k;
+          return false;
         }
-      }
-      return new Result(bytes, keys, middle);
+        seen[0] += k.length + at.value().length;
+        seen[1]++;
+        return true;
+      });
+      return new Result(total[0], total[1], middle[0]);
     }
   }
 }

@@ -1,60 +1,20 @@
 package io.flotilla.region.storage;
 
-import org.rocksdb.RocksDBException;
-import org.rocksdb.WriteBatch;
-
 /**
- * A RocksDB {@link WriteBatch} addressed by {@link Cf}, turning native failures into
- * {@link StorageException}. Operations apply in call order when the batch is written: a range
- * delete also removes puts made earlier in the same batch. The thread filling the batch only.
+ * Where a {@link StorageBatch}'s writes go until it is written: a RocksDB batch
+ * ({@link RocksBatchWriter}) or {@link MemoryKv}'s list. Operations apply in call order when the
+ * batch is written: a range delete also removes puts made earlier in the same batch. The thread
+ * filling the batch only.
  */
-final class BatchWriter implements AutoCloseable {
-  private final RocksDatabase rdb;
-  private final WriteBatch batch = new WriteBatch();
+interface BatchWriter extends AutoCloseable {
+  void put(Cf cf, byte[] key, byte[] value);
 
-  BatchWriter(RocksDatabase rdb) {
-    this.rdb = rdb;
-  }
-
-  void put(Cf cf, byte[] key, byte[] value) {
-    try {
-      batch.put(rdb.handle(cf), key, value);
-    } catch (RocksDBException e) {
-      throw new StorageException("batch put failed: " + e.getMessage(), e);
-    }
-  }
-
-  void delete(Cf cf, byte[] key) {
-    try {
-      batch.delete(rdb.handle(cf), key);
-    } catch (RocksDBException e) {
-      throw new StorageException("batch delete failed: " + e.getMessage(), e);
-    }
-  }
+  void delete(Cf cf, byte[] key);
 
   /** Deletes {@code [from, to)}. */
-  void deleteRange(Cf cf, byte[] from, byte[] to) {
-    try {
-      batch.deleteRange(rdb.handle(cf), from, to);
-    } catch (RocksDBException e) {
-      throw new StorageException("batch range delete failed: " + e.getMessage(), e);
-    }
-  }
+  void deleteRange(Cf cf, byte[] from, byte[] to);
 
-  int count() {
-    return batch.count();
-  }
-
-  long dataSize() {
-    return batch.getDataSize();
-  }
-
-  WriteBatch writeBatch() {
-    return batch;
-  }
-
+  /** Frees what the writer holds; unwritten operations are dropped. */
   @Override
-  public void close() {
-    batch.close();
-  }
+  void close();
 }

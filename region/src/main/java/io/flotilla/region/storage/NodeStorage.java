@@ -8,6 +8,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.rocksdb.ColumnFamilyHandle;
+import org.rocksdb.LogFile;
 import org.rocksdb.RocksDB;
 import org.rocksdb.RocksDBException;
 import org.rocksdb.WriteBatch;
@@ -37,6 +38,7 @@ public final class NodeStorage implements AutoCloseable {
   private final StorageConfig config;
   private final RocksDatabase rdb;
   private final GroupContext ctx;
+  private final RocksKvReader reader;
   private final Map<Long, RocksRaftStorage> groups;
   private final Set<Long> groupsBeingCreated = ConcurrentHashMap.newKeySet();
 
@@ -45,6 +47,7 @@ public final class NodeStorage implements AutoCloseable {
     this.config = config;
     this.rdb = rdb;
     this.ctx = ctx;
+    this.reader = new RocksKvReader(ctx);
     this.groups = new ConcurrentHashMap<>(groups);
   }
 
@@ -85,7 +88,7 @@ public final class NodeStorage implements AutoCloseable {
   /** A new, empty batch for one round of writes. */
   public StorageBatch newBatch() {
     ctx.checkOpen();
-    return new StorageBatch(this, rdb);
+    return new StorageBatch(this, new RocksBatchWriter(rdb));
   }
 
   /**
@@ -171,18 +174,38 @@ public final class NodeStorage implements AutoCloseable {
     return config;
   }
 
-  /**
-   * The RocksDB instance, for reads, RocksDB snapshots and SST ingestion by the region layer.
-   * Write only through {@link StorageBatch}; never write {@link Cf#RAFT} or the storage's keys.
-   */
-  public RocksDB db() {
+  /** Reads of the node's families for the layers above ({@link KvReader}). */
+  public KvReader reader() {
+    return reader;
+  }
+
+  /** The RocksDB instance, for this package (e.g. {@link SstFiles}); above it, use {@link #reader()}. */
+  RocksDB db() {
     ctx.checkOpen();
     return rdb.db();
   }
 
-  public ColumnFamilyHandle handle(Cf cf) {
+  ColumnFamilyHandle handle(Cf cf) {
     ctx.checkOpen();
     return rdb.handle(cf);
+  }
+
+  /**
+   * Bytes of SST files and memtables of every family, as RocksDB estimates them; a family whose
+   * figures cannot be read counts 0.
+   */
+  public long usedBytes() {
+    ctx.checkOpen();
+    long used = 0;
+    for (Cf cf : Cf.values()) {
+      try {
+        used += rdb.db().getLongProperty(rdb.handle(cf), "rocksdb.total-sst-files-size");
+        used += rdb.db().getLongProperty(rdb.handle(cf), "rocksdb.cur-size-all-mem-tables");
+      } catch (RocksDBException e) {
+        LOG.debug("cannot read the size of column family {}: {}", cf.familyName(), e.toString());
+      }
+    }
+    return used;
   }
 
   /** Bytes of the live WAL files (what a restart would replay, at most). */
@@ -190,11 +213,11 @@ public final class NodeStorage implements AutoCloseable {
     ctx.checkOpen();
     try {
       long total = 0;
-      for (org.rocksdb.LogFile f : rdb.db().getSortedWalFiles()) {
+      for (LogFile f : rdb.db().getSortedWalFiles()) {
         total += f.sizeFileBytes();
       }
       return total;
-    } catch (org.rocksdb.RocksDBException e) {
+    } catch (RocksDBException e) {
       throw new StorageException("listing WAL files failed: " + e.getMessage(), e);
     }
   }

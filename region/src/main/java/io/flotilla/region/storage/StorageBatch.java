@@ -5,8 +5,10 @@ import io.flotilla.engine.raft.Entry;
 import io.flotilla.engine.raft.HardState;
 import io.flotilla.engine.raft.SnapshotMetadata;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.HashMap;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import org.rocksdb.WriteBatch;
@@ -28,6 +30,9 @@ import org.rocksdb.WriteBatch;
  * <p>A group is in at most one unwritten batch at a time (a second batch touching it throws until
  * the first is written or closed): each batch builds on the group's durable state.
  *
+ * <p>A batch of {@link MemoryKv} (tests) takes the raw writes ({@link #put}, {@link #delete},
+ * {@link #deleteRange}) and {@link #onWritten}; its group operations throw, as it has no Raft log.
+ *
  * <p>Threads: one thread fills a batch; {@link NodeStorage#write} it from that thread or hand it
  * over through something that orders memory. Not reusable after it was written; always
  * {@link #close()} it (it holds a native RocksDB batch).
@@ -35,15 +40,16 @@ import org.rocksdb.WriteBatch;
 public final class StorageBatch implements AutoCloseable {
   private enum State { OPEN, WRITTEN, FAILED, CLOSED }
 
+  /** Null for a batch of {@link MemoryKv}. */
   private final NodeStorage node;
   private final BatchWriter writer;
   private final Map<Long, GroupDraft> drafts = new HashMap<>();
   private State state = State.OPEN;
   private final List<Runnable> onWritten = new ArrayList<>();
 
-  StorageBatch(NodeStorage node, RocksDatabase rdb) {
+  StorageBatch(NodeStorage node, BatchWriter writer) {
     this.node = node;
-    this.writer = new BatchWriter(rdb);
+    this.writer = writer;
   }
 
   /**
@@ -63,6 +69,7 @@ public final class StorageBatch implements AutoCloseable {
     if (drafts.containsKey(groupId)) {
       throw new IllegalStateException("group " + groupId + " is already in this batch");
     }
+    NodeStorage node = node();
     // NB: claim before checking existence; a creating batch publishes before it releases its claim
     if (!node.claimNewGroup(groupId)) {
       throw new IllegalStateException(
@@ -167,9 +174,18 @@ public final class StorageBatch implements AutoCloseable {
     writer.delete(cf, key);
   }
 
-  /** Deletes {@code [from, to)} in {@code cf}, a range that can hold no storage-owned key. */
+  /**
+   * Deletes {@code [from, to)} in {@code cf}, a range that can hold no storage-owned key; nothing if
+   * {@code from} equals {@code to}.
+   *
+   * @throws IllegalArgumentException if {@code from} is after {@code to}
+   */
   public void deleteRange(Cf cf, byte[] from, byte[] to) {
     checkOpen();
+    if (Arrays.compareUnsigned(from, to) > 0) {
+      throw new IllegalArgumentException("range delete in " + cf.familyName() + " starts after it ends: "
+          + HexFormat.of().formatHex(from) + " > " + HexFormat.of().formatHex(to) + " (hex)");
+    }
     if (Keys.rangeTouchesStorage(cf, from, to)) {
       throw new IllegalArgumentException("range may hold keys of the storage in column family "
           + cf.familyName() + " (in meta a range must stay within one group's region records)");
@@ -211,7 +227,20 @@ public final class StorageBatch implements AutoCloseable {
       d.flushState();
     }
     state = State.FAILED; // until published
-    return writer.writeBatch();
+    return ((RocksBatchWriter) writer).writeBatch();
+  }
+
+  BatchWriter writer() {
+    return writer;
+  }
+
+  /** Spends a {@link MemoryKv} batch before its writer's operations are applied; {@link MemoryKv} only. */
+  void prepareInMemory() {
+    if (node != null) {
+      throw new IllegalArgumentException("batch belongs to a NodeStorage");
+    }
+    checkOpen();
+    state = State.FAILED; // until applied
   }
 
   /** Drafts to publish once the batch is durable. */
@@ -252,12 +281,20 @@ public final class StorageBatch implements AutoCloseable {
     checkOpen();
     GroupDraft d = drafts.get(groupId);
     if (d == null) {
-      RocksRaftStorage base = node.group(groupId);
+      RocksRaftStorage base = node().group(groupId);
       base.claim(this);
       d = GroupDraft.of(base, writer);
       drafts.put(groupId, d);
     }
     return d;
+  }
+
+  private NodeStorage node() {
+    if (node == null) {
+      throw new IllegalStateException("a MemoryKv batch takes raw writes only (data, region records);"
+          + " group operations need a NodeStorage");
+    }
+    return node;
   }
 
   private void checkOpen() {

@@ -2,6 +2,7 @@ package io.flotilla.region.driver;
 
 import io.flotilla.engine.raft.Entry;
 import io.flotilla.region.storage.Cf;
+import io.flotilla.region.storage.KvSnapshot;
 import io.flotilla.region.storage.NodeStorage;
 import io.flotilla.region.storage.StorageBatch;
 import java.io.ByteArrayOutputStream;
@@ -11,9 +12,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
-import org.rocksdb.RocksIterator;
 
 /**
  * A test state machine that records every applied command under (group, index) in the data
@@ -58,13 +57,18 @@ public final class LogStateMachine implements StateMachine<Long> {
   /** Every command applied in a group on this node, in index order. */
   public List<byte[]> applied(long groupId) {
     List<byte[]> out = new ArrayList<>();
-    try (RocksIterator it = storage.db().newIterator(storage.handle(Cf.DATA))) {
-      byte[] prefix = ByteBuffer.allocate(8).putLong(groupId).array();
-      for (it.seek(prefix); it.isValid() && Arrays.equals(Arrays.copyOf(it.key(), 8), prefix); it.next()) {
-        out.add(it.value());
-      }
-    }
+    forEach(groupId, (k, v) -> out.add(v));
     return out;
+  }
+
+  /** Every (key, value) the group applied, in index order. */
+  private void forEach(long groupId, java.util.function.BiConsumer<byte[], byte[]> action) {
+    try (KvSnapshot snap = storage.reader().snapshot()) {
+      snap.scan(Cf.DATA, key(groupId, 0), key(groupId + 1, 0), at -> {
+        action.accept(at.key(), at.value());
+        return true;
+      });
+    }
   }
 
   /** Each group's first this many snapshot requests answer unavailable (a snapshot "being built"). */
@@ -87,15 +91,17 @@ public final class LogStateMachine implements StateMachine<Long> {
   @Override
   public byte[] snapshot(long groupId) {
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-    try (DataOutputStream out = new DataOutputStream(bytes);
-        RocksIterator it = storage.db().newIterator(storage.handle(Cf.DATA))) {
-      byte[] prefix = ByteBuffer.allocate(8).putLong(groupId).array();
-      for (it.seek(prefix); it.isValid() && Arrays.equals(Arrays.copyOf(it.key(), 8), prefix); it.next()) {
-        out.writeInt(it.key().length);
-        out.write(it.key());
-        out.writeInt(it.value().length);
-        out.write(it.value());
-      }
+    try (DataOutputStream out = new DataOutputStream(bytes)) {
+      forEach(groupId, (k, v) -> {
+        try {
+          out.writeInt(k.length);
+          out.write(k);
+          out.writeInt(v.length);
+          out.write(v);
+        } catch (IOException e) {
+          throw new UncheckedIOException(e);
+        }
+      });
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }

@@ -293,10 +293,11 @@ class StoreTest {
 
   static List<String> dataKeys(Store s) {
     List<String> keys = new java.util.ArrayList<>();
-    try (var it = s.node().storage().db().newIterator(s.node().storage().handle(io.flotilla.region.storage.Cf.DATA))) {
-      for (it.seekToFirst(); it.isValid(); it.next()) {
-        keys.add(new String(it.key(), java.nio.charset.StandardCharsets.UTF_8));
-      }
+    try (var snap = s.node().storage().reader().snapshot()) {
+      snap.scan(io.flotilla.region.storage.Cf.DATA, new byte[0], new byte[0], at -> {
+        keys.add(new String(at.key(), java.nio.charset.StandardCharsets.UTF_8));
+        return true;
+      });
     }
     return keys;
   }

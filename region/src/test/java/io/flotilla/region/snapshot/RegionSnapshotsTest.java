@@ -16,6 +16,7 @@ import io.flotilla.region.peer.RegionPeer;
 import io.flotilla.region.peer.RegionRecords;
 import io.flotilla.region.split.SplitApplier;
 import io.flotilla.region.storage.Cf;
+import io.flotilla.region.storage.KvSnapshot;
 import io.flotilla.region.storage.NodeStorage;
 import io.flotilla.region.storage.StorageBatch;
 import io.flotilla.region.storage.StorageConfig;
@@ -30,7 +31,6 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.rocksdb.RocksIterator;
 
 /** SST snapshots: built by a worker, streamed file to file, applied, and the roll-forward of an apply a crash interrupted. */
 class RegionSnapshotsTest {
@@ -62,10 +62,11 @@ class RegionSnapshotsTest {
 
   private static List<String> data(NodeStorage s) {
     List<String> out = new ArrayList<>();
-    try (RocksIterator it = s.db().newIterator(s.handle(Cf.DATA))) {
-      for (it.seekToFirst(); it.isValid(); it.next()) {
-        out.add(new String(it.key(), StandardCharsets.UTF_8) + "=" + new String(it.value(), StandardCharsets.UTF_8));
-      }
+    try (KvSnapshot snap = s.reader().snapshot()) {
+      snap.scan(Cf.DATA, new byte[0], new byte[0], at -> {
+        out.add(new String(at.key(), StandardCharsets.UTF_8) + "=" + new String(at.value(), StandardCharsets.UTF_8));
+        return true;
+      });
     }
     return out;
   }
@@ -240,17 +241,13 @@ class RegionSnapshotsTest {
       assertThat(f.group(REGION).hardState().commit()).isEqualTo(20);
       assertThat(f.group(REGION).hardState().term()).isEqualTo(6);
       assertThat(f.group(REGION).lastIndex()).isEqualTo(20);
-      RegionRecords.Loaded rec = RegionRecords.loadAll(f).get(0);
+      RegionRecords.Loaded rec = RegionRecords.loadAll(f.reader()).get(0);
       assertThat(rec.region()).isEqualTo(newRegion);
       assertThat(rec.peerId()).isEqualTo(3);
       assertThat(rec.dedup()).isEqualTo(dedup);
       // The region's range holds exactly the snapshot's keys; other ranges are untouched.
       assertThat(data(f)).containsExactly("b=new", "d=new", "z=other-region");
-      try (RocksIterator it = f.db().newIterator(f.handle(Cf.META))) {
-        it.seek(RegionRecords.snapshotApplyingKey(REGION));
-        assertThat(it.isValid() && java.util.Arrays.equals(it.key(), RegionRecords.snapshotApplyingKey(REGION)))
-            .as("marker deleted").isFalse();
-      }
+      assertThat(f.reader().get(Cf.META, RegionRecords.snapshotApplyingKey(REGION))).as("marker deleted").isNull();
       try (var files = Files.list(snapDir)) {
         assertThat(files).as("stale files removed at start").isEmpty();
       }

@@ -22,8 +22,10 @@ import io.flotilla.engine.proto.RequestContext;
 import io.flotilla.engine.proto.ScanRequest;
 import io.flotilla.engine.proto.ScanResponse;
 import io.flotilla.engine.proto.StaleSequence;
+import io.flotilla.engine.proto.Store;
 import io.flotilla.engine.proto.WriteRequest;
 import io.flotilla.engine.proto.WriteResponse;
+import io.flotilla.engine.testkit.InMemoryPd;
 import io.flotilla.engine.transport.RemoteRpcException;
 import io.flotilla.engine.transport.RpcErrorCode;
 import io.flotilla.engine.transport.RpcTimeoutException;
@@ -49,7 +51,7 @@ import java.util.concurrent.TimeUnit;
  * map, cut into regions with epochs and leaders, checked the way a real store checks them
  * (RegionNotFound, NotLeader with a hint, EpochNotMatch with the current regions, KeyNotInRegion),
  * writes de-duplicated as a store does (per region and client, the last seq and its answer; a lower
- * seq is refused with StaleSequence; a split copies the table), and a {@link FakePdClient} whose
+ * seq is refused with StaleSequence; a split copies the table), and an {@link InMemoryPd} whose
  * view of the regions may lag behind the stores'.
  *
  * <p>As a {@link StoreRpc} it calls stores in-process; {@link #handle} serves a request for a real
@@ -109,7 +111,7 @@ final class FakeCluster implements StoreRpc, AutoCloseable {
     return t;
   });
   final CopyOnWriteArrayList<Received> received = new CopyOnWriteArrayList<>();
-  final FakePdClient pd = new FakePdClient(this);
+  final InMemoryPd pd = new InMemoryPd(1);
   private volatile Interceptor interceptor = (s, m, r) -> Action.SERVE;
   private volatile Runnable afterScan = () -> {};
   private boolean hideLeaderHints;
@@ -120,7 +122,7 @@ final class FakeCluster implements StoreRpc, AutoCloseable {
   /** One region [-inf, +inf) on stores 1..3, led by store 1. */
   FakeCluster() {
     for (long s = 1; s <= STORES; s++) {
-      addresses.put(s, new InetSocketAddress("127.0.0.1", BASE_PORT + (int) s));
+      setAddress(s, new InetSocketAddress("127.0.0.1", BASE_PORT + (int) s));
     }
     Region first = Region.newBuilder()
         .setId(1)
@@ -130,7 +132,7 @@ final class FakeCluster implements StoreRpc, AutoCloseable {
     regions.put(Keys.EMPTY, first);
     regionsById.put(1L, first);
     leaderStore.put(1L, 1L);
-    pd.sync();
+    syncPd();
   }
 
   // ---- setup and faults ----
@@ -154,6 +156,8 @@ final class FakeCluster implements StoreRpc, AutoCloseable {
 
   void setAddress(long storeId, InetSocketAddress address) {
     addresses.put(storeId, address);
+    pd.stores.put(storeId, Store.newBuilder().setId(storeId)
+        .setAddress(address.getHostString() + ":" + address.getPort()).build());
   }
 
   InetSocketAddress address(long storeId) {
@@ -181,7 +185,7 @@ final class FakeCluster implements StoreRpc, AutoCloseable {
     parentOf.put(right.getId(), left.getId());
     dedup.put(right.getId(), new HashMap<>(dedup.getOrDefault(left.getId(), Map.of())));
     if (pdFollows) {
-      pd.sync();
+      syncPd();
     }
     return right;
   }
@@ -196,7 +200,7 @@ final class FakeCluster implements StoreRpc, AutoCloseable {
   synchronized void transferLeader(long regionId, long toStore) {
     leaderStore.put(regionId, toStore);
     if (pdFollows) {
-      pd.sync();
+      syncPd();
     }
   }
 
@@ -575,8 +579,13 @@ final class FakeCluster implements StoreRpc, AutoCloseable {
     return peers;
   }
 
-  /** For {@link FakePdClient#sync}: the regions and their leaders as the stores have them. */
-  synchronized Map<Region, Peer> snapshot() {
+  /** PD learns the regions and their leaders as the stores have them now. */
+  synchronized void syncPd() {
+    pd.setRegions(snapshot());
+  }
+
+  /** The regions and their leaders as the stores have them; under the cluster's lock. */
+  private Map<Region, Peer> snapshot() {
     Map<Region, Peer> out = new java.util.LinkedHashMap<>();
     for (Region r : regions.values()) {
       out.put(r, peerOn(r, leaderStore.get(r.getId())));

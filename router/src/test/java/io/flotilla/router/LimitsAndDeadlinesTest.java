@@ -64,7 +64,7 @@ class LimitsAndDeadlinesTest {
         .hasMessageContaining(String.valueOf(16 * 1024 * 1024));
 
     assertThat(h.cluster.received).isEmpty();
-    assertThat(h.cluster.pd.regionCalls()).isZero();
+    assertThat(h.cluster.pd.regionCalls.get()).isZero();
   }
 
   @Test
@@ -111,7 +111,7 @@ class LimitsAndDeadlinesTest {
 
   @Test
   void withoutPdTheRegionIsUnavailableAtTheDeadline() {
-    h.cluster.pd.setUnavailable(true);
+    h.cluster.pd.setUnreachable(true);
 
     long start = System.nanoTime();
     assertThatThrownBy(() -> h.kv.put("k", "v"))
@@ -120,10 +120,10 @@ class LimitsAndDeadlinesTest {
     long elapsedMs = (System.nanoTime() - start) / 1_000_000;
 
     assertThat(elapsedMs).isBetween(DEADLINE.toMillis() - 5, DEADLINE.toMillis() + SLACK_MS);
-    assertThat(h.cluster.pd.regionCalls()).isGreaterThan(3); // retried with backoff
+    assertThat(h.cluster.pd.regionCalls.get()).isGreaterThan(3); // retried with backoff
     assertThat(h.cluster.received).isEmpty();
 
-    h.cluster.pd.setUnavailable(false);
+    h.cluster.pd.setUnreachable(false);
     h.kv.put("k", "v");
     assertThat(h.kv.get("k")).isEqualTo("v");
   }

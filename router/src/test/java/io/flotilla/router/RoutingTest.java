@@ -57,7 +57,7 @@ class RoutingTest {
     for (char c = 'a'; c <= 'z'; c++) {
       h.kv.put(String.valueOf(c), "warm");
     }
-    int pdCallsAfterWarmUp = h.cluster.pd.regionCalls();
+    int pdCallsAfterWarmUp = h.cluster.pd.regionCalls.get();
     int storeCallsAfterWarmUp = h.cluster.pd.storeCalls.get();
     assertThat(pdCallsAfterWarmUp).isEqualTo(h.cluster.regions().size());
 
@@ -67,7 +67,7 @@ class RoutingTest {
         h.kv.put(c + "x" + round, "v");
       }
     }
-    assertThat(h.cluster.pd.regionCalls()).isEqualTo(pdCallsAfterWarmUp);
+    assertThat(h.cluster.pd.regionCalls.get()).isEqualTo(pdCallsAfterWarmUp);
     assertThat(h.cluster.pd.storeCalls.get()).isEqualTo(storeCallsAfterWarmUp);
   }
 
@@ -76,14 +76,14 @@ class RoutingTest {
     h.kv.put("k", "v1");
     h.cluster.setPdFollows(false);
     h.cluster.transferLeader(1, 3);
-    int pdCalls = h.cluster.pd.regionCalls();
+    int pdCalls = h.cluster.pd.regionCalls.get();
     h.cluster.received.clear();
 
     h.kv.put("k", "v2");
 
     List<Received> writes = h.cluster.received("kv.write");
     assertThat(writes).extracting(Received::storeId).containsExactly(1L, 3L);
-    assertThat(h.cluster.pd.regionCalls()).isEqualTo(pdCalls);
+    assertThat(h.cluster.pd.regionCalls.get()).isEqualTo(pdCalls);
     assertThat(h.kv.get("k")).isEqualTo("v2");
     assertThat(h.cluster.received).last().extracting(Received::storeId).isEqualTo(3L);
   }
@@ -108,7 +108,7 @@ class RoutingTest {
     h.kv.put("q", "2");
     h.cluster.setPdFollows(false); // PD has not heard of the split: only the store can tell
     Region right = h.cluster.split(b("m"));
-    int pdCalls = h.cluster.pd.regionCalls();
+    int pdCalls = h.cluster.pd.regionCalls.get();
     h.cluster.received.clear();
 
     h.kv.put("q", "3");
@@ -119,7 +119,7 @@ class RoutingTest {
     assertThat(writes).hasSize(2); // EpochNotMatch, then the new right half
     assertThat(((io.flotilla.engine.proto.WriteRequest) writes.get(1).request()).getContext()
         .getRegionId()).isEqualTo(right.getId());
-    assertThat(h.cluster.pd.regionCalls()).isEqualTo(pdCalls);
+    assertThat(h.cluster.pd.regionCalls.get()).isEqualTo(pdCalls);
     assertThat(h.cluster.errorsAnswered(KvError.KindCase.EPOCH_NOT_MATCH)).isEqualTo(1);
     assertThat(h.async().context().cache().regions()).extracting(r -> r.id())
         .containsExactly(1L, right.getId());
@@ -131,7 +131,7 @@ class RoutingTest {
     h.cluster.setPdFollows(false);
     h.cluster.split(b("a"));
     Region right = h.cluster.split(b("j"));
-    h.cluster.pd.sync();
+    h.cluster.syncPd();
     // The client still believes region 1 covers everything; a request for "k" to region 1 now
     // fails KeyNotInRegion or EpochNotMatch, and either way the answer comes from the right region.
     assertThat(h.kv.get("k")).isEqualTo("v");

@@ -4,13 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.flotilla.engine.raft.ReadOnlyOption;
-import io.flotilla.engine.raft.StateType;
-import java.nio.charset.StandardCharsets;
+import io.flotilla.region.testkit.InProcessCluster;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -25,48 +23,19 @@ class RaftDriverTest {
   }
 
   @Test
-  void thousandGroupsOnThreeNodesElectLeadersAndCommit() throws Exception {
-    int groups = 1000;
-    try (DriverCluster c = new DriverCluster(dir, 3, fast(), 1)) {
-      c.startGroups(groups);
-      await().atMost(Duration.ofSeconds(60)).until(() -> leaders(c, groups) == groups);
-      List<CompletableFuture<Object>> acks = new ArrayList<>();
-      for (long g = 1; g <= groups; g++) {
-        long leader = c.leaderOf(g);
-        acks.add(c.drivers.get(leader).propose(g, ("v" + g).getBytes(StandardCharsets.UTF_8)));
-      }
-      CompletableFuture.allOf(acks.toArray(CompletableFuture[]::new)).get(60, TimeUnit.SECONDS);
-      // Every replica applies every acknowledged proposal.
-      await().atMost(Duration.ofSeconds(30)).until(() -> {
-        for (long node : c.drivers.keySet()) {
-          for (long g = 1; g <= groups; g++) {
-            if (c.machines.get(node).applied(g).size() != 1) {
-              return false;
-            }
-          }
-        }
-        return true;
-      });
-      for (long g = 1; g <= groups; g += 97) {
-        assertThat(new String(c.machines.get(1L).applied(g).get(0), StandardCharsets.UTF_8)).isEqualTo("v" + g);
-      }
-    }
-  }
-
-  @Test
   void theLeaderAppliesItsOwnProposalsWithWhatTheProposerAttachedAndFollowersDecode() throws Exception {
-    try (DriverCluster c = new DriverCluster(dir, 3, fast(), 4)) {
+    try (InProcessCluster c = new InProcessCluster(dir, 3, fast())) {
       c.startGroups(1);
       await().atMost(Duration.ofSeconds(20)).until(() -> c.leaderOf(1) != 0);
       long leader = c.leaderOf(1);
       Object parsed = new Object();
-      long index = c.drivers.get(leader).propose(1, new byte[] {7}, parsed, Long.class).get(10, TimeUnit.SECONDS);
-      assertThat(c.machines.get(leader).attached.get(index)).isSameAs(parsed);
-      await().atMost(Duration.ofSeconds(10)).until(() -> c.machines.values().stream()
-          .allMatch(m -> m.applied(1).stream().anyMatch(v -> v.length == 1 && v[0] == 7)));
-      for (Map.Entry<Long, LogStateMachine> m : c.machines.entrySet()) {
-        if (m.getKey() != leader) {
-          assertThat(m.getValue().attached).as("node %d (a follower)", m.getKey()).isEmpty();
+      long index = c.driver(leader).propose(1, new byte[] {7}, parsed, Long.class).get(10, TimeUnit.SECONDS);
+      assertThat(c.machine(leader).attached.get(index)).isSameAs(parsed);
+      await().atMost(Duration.ofSeconds(10)).until(() -> c.nodeIds().stream()
+          .allMatch(n -> c.machine(n).applied(1).stream().anyMatch(v -> v.length == 1 && v[0] == 7)));
+      for (long n : c.nodeIds()) {
+        if (n != leader) {
+          assertThat(c.machine(n).attached).as("node %d (a follower)", n).isEmpty();
         }
       }
     }
@@ -80,18 +49,14 @@ class RaftDriverTest {
   @Test
   void withLeaseReadsALeaderReadsOnItsLeaseAloneUntilItCannotRenewIt() throws Exception {
     DriverConfig config = DriverConfig.defaults().withPollerThreads(2).withReadOnlyOption(ReadOnlyOption.LEASE_BASED);
-    try (DriverCluster c = new DriverCluster(dir, 3, config, 5)) {
+    try (InProcessCluster c = new InProcessCluster(dir, 3, config)) {
       c.startGroups(1);
       await().atMost(Duration.ofSeconds(20)).until(() -> c.leaderOf(1) != 0);
       long leader = c.leaderOf(1);
-      RaftDriver l = c.drivers.get(leader);
+      RaftDriver l = c.driver(leader);
       l.propose(1, new byte[] {1}).get(10, TimeUnit.SECONDS);
       l.readIndex(1).get(10, TimeUnit.SECONDS);
-      for (long other : c.nodeIds) {
-        if (other != leader) {
-          c.bus.cut(leader, other);
-        }
-      }
+      c.network().isolate(leader);
       long cutAt = System.nanoTime();
       // The lease runs electionTick - 2 = 8 ticks (800 ms) from the last heartbeat round a quorum answered.
       assertThat(l.readIndex(1)).succeedsWithin(Duration.ofMillis(400));
@@ -111,12 +76,12 @@ class RaftDriverTest {
 
   @Test
   void proposalToAFollowerFailsWithTheLeaderAsHint() throws Exception {
-    try (DriverCluster c = new DriverCluster(dir, 3, fast(), 2)) {
+    try (InProcessCluster c = new InProcessCluster(dir, 3, fast())) {
       c.startGroups(1);
       await().atMost(Duration.ofSeconds(20)).until(() -> c.leaderOf(1) != 0);
       long leader = c.leaderOf(1);
       long follower = leader == 1 ? 2 : 1;
-      CompletableFuture<Object> f = c.drivers.get(follower).propose(1, new byte[] {1});
+      CompletableFuture<Object> f = c.driver(follower).propose(1, new byte[] {1});
       assertThat(f).failsWithin(Duration.ofSeconds(10))
           .withThrowableOfType(java.util.concurrent.ExecutionException.class)
           .havingCause()
@@ -126,10 +91,10 @@ class RaftDriverTest {
 
   @Test
   void readsQueuedTogetherShareOneReadIndexAndSeeEveryAcknowledgedWrite() throws Exception {
-    try (DriverCluster c = new DriverCluster(dir, 3, fast(), 3)) {
+    try (InProcessCluster c = new InProcessCluster(dir, 3, fast())) {
       c.startGroups(1);
       await().atMost(Duration.ofSeconds(20)).until(() -> c.leaderOf(1) != 0);
-      RaftDriver leader = c.drivers.get(c.leaderOf(1));
+      RaftDriver leader = c.driver(c.leaderOf(1));
       for (int round = 0; round < 5; round++) {
         long before = leader.info(1).applied();
         leader.propose(1, new byte[] {(byte) round}).get(10, TimeUnit.SECONDS);
@@ -145,15 +110,5 @@ class RaftDriverTest {
         }
       }
     }
-  }
-
-  private static int leaders(DriverCluster c, int groups) {
-    int n = 0;
-    for (long g = 1; g <= groups; g++) {
-      if (c.leaderOf(g) != 0) {
-        n++;
-      }
-    }
-    return n;
   }
 }

@@ -15,6 +15,7 @@ import io.flotilla.engine.proto.ScanRequest;
 import io.flotilla.engine.proto.ScanResponse;
 import io.flotilla.engine.proto.WriteRequest;
 import io.flotilla.engine.proto.WriteResponse;
+import io.flotilla.engine.testkit.InMemoryPd;
 import io.flotilla.engine.transport.RpcClient;
 import io.flotilla.engine.transport.TransportConfig;
 import io.flotilla.region.driver.DriverConfig;
@@ -32,13 +33,13 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.UnaryOperator;
 
 /**
- * Stores in one JVM on 127.0.0.1 (port 0, real Netty, real RocksDB in a temp dir) around a {@link
- * FakePdClient}, with a tiny KV client that finds a key's region and leader from the stores
+ * Stores in one JVM on 127.0.0.1 (port 0, real Netty, real RocksDB in a temp dir) around an {@link
+ * InMemoryPd}, with a tiny KV client that finds a key's region and leader from the stores
  * themselves (what the router will do with PD's help).
  */
 final class StoreCluster implements AutoCloseable {
   final Path dir;
-  final FakePdClient pd = new FakePdClient();
+  final InMemoryPd pd = new InMemoryPd(42);
   final Map<Integer, Store> stores = new ConcurrentHashMap<>();
   final UnaryOperator<StoreConfig> tweak;
   final RpcClient client = new RpcClient(TransportConfig.defaults().withMaxFrameBytes(40 << 20).withIoThreads(1));

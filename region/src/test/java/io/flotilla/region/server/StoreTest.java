@@ -46,7 +46,7 @@ class StoreTest {
   @Test
   void threeStoresBootstrapTheFirstRegionAndServeReadsAndWrites() {
     StoreCluster c = start(UnaryOperator.identity());
-    await().atMost(15, TimeUnit.SECONDS).until(() -> c.pd.bootstrapped
+    await().atMost(15, TimeUnit.SECONDS).until(() -> c.pd.bootstrapped()
         && c.stores.values().stream().allMatch(s -> s.regions().size() == 1));
     Region first = c.stores.get(1).regions().get(0);
     assertThat(first.getStartKey().isEmpty() && first.getEndKey().isEmpty()).isTrue();
@@ -268,7 +268,7 @@ class StoreTest {
   void storesKeepServingWhilePdIsUnreachable() {
     StoreCluster c = start(cfg -> cfg.withSplit(96L << 20, 5, java.time.Duration.ofMillis(50)));
     c.put("a", "1");
-    c.pd.unreachable = true;
+    c.pd.setUnreachable(true);
     int heartbeats = c.pd.regionHeartbeats.size();
     // Over the split threshold too: asking PD fails, and the store goes on serving.
     for (int i = 0; i < 10; i++) {
@@ -277,7 +277,7 @@ class StoreTest {
     assertThat(c.get("k9").getValue().toStringUtf8()).isEqualTo("v9");
     assertThat(c.stores.get(1).regions()).hasSize(1);
     assertThat(c.pd.regionHeartbeats.size()).isEqualTo(heartbeats);
-    c.pd.unreachable = false;
+    c.pd.setUnreachable(false);
     await().atMost(15, TimeUnit.SECONDS).until(() -> !c.pd.splitReports.isEmpty());
     assertThat(c.get("k9").getValue().toStringUtf8()).isEqualTo("v9");
   }

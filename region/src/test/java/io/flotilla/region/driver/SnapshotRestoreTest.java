@@ -3,7 +3,7 @@ package io.flotilla.region.driver;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import java.nio.charset.StandardCharsets;
+import io.flotilla.region.testkit.InProcessCluster;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
@@ -15,8 +15,6 @@ import org.junit.jupiter.api.io.TempDir;
 class SnapshotRestoreTest {
   @TempDir Path dir;
 
-  private static final long SEED = Long.getLong("flotilla.seed", System.nanoTime());
-
   /**
    * A node with ONE poller receives a snapshot for group 1 whose ingest is held: its group 2 still
    * applies new entries meanwhile (an ingest on the poller would stall it), group 1 applies nothing
@@ -26,36 +24,34 @@ class SnapshotRestoreTest {
   void aSnapshotIsIngestedOnTheRestoreWorkerWhileTheNodesOtherGroupsGoOn() throws Exception {
     DriverConfig cfg = DriverConfig.defaults().withTickIntervalMs(20).withPollerThreads(1).withNodeDeadAfterMs(300)
         .withCompactLogAfterEntries(20);
-    try (DriverCluster c = new DriverCluster(dir, 3, cfg, SEED)) {
+    try (InProcessCluster c = new InProcessCluster(dir, 3, cfg)) {
       c.startGroups(2);
       await().atMost(Duration.ofSeconds(20)).until(() -> c.leaderOf(1) != 0 && c.leaderOf(2) != 0);
-      long lagging = c.nodeIds.stream().filter(n -> n != c.leaderOf(1) && n != c.leaderOf(2)).findFirst().orElseThrow();
-      for (long other : c.nodeIds) {
+      long lagging = c.nodeIds().stream().filter(n -> n != c.leaderOf(1) && n != c.leaderOf(2)).findFirst().orElseThrow();
+      for (long other : c.nodeIds()) {
         if (other != lagging) {
-          c.bus.cut(lagging, other);
+          c.network().cut(lagging, other);
         }
       }
       for (int i = 0; i < 100; i++) {
-        c.drivers.get(c.leaderOf(1)).propose(1, ("e" + i).getBytes(StandardCharsets.UTF_8)).get(10, TimeUnit.SECONDS);
+        c.propose(1, "e" + i).get(10, TimeUnit.SECONDS);
       }
-      LogStateMachine m = c.machines.get(lagging);
+      LogStateMachine m = c.machine(lagging);
       CountDownLatch gate = new CountDownLatch(1);
       m.prepareGate = gate;
-      c.bus.heal();
+      c.network().heal();
       try {
-        assertThat(m.prepareEntered.await(30, TimeUnit.SECONDS)).as("seed %d: the snapshot reached the restore", SEED)
+        assertThat(m.prepareEntered.await(30, TimeUnit.SECONDS)).as("the snapshot reached the restore")
             .isTrue();
-        long leader2 = c.leaderOf(2);
-        c.drivers.get(leader2).propose(2, "while-restoring".getBytes(StandardCharsets.UTF_8)).get(10, TimeUnit.SECONDS);
-        await().atMost(Duration.ofSeconds(10)).until(() -> m.applied(2).stream()
-            .anyMatch(v -> new String(v, StandardCharsets.UTF_8).equals("while-restoring")));
-        assertThat(m.applied(1)).as("nothing of the snapshot before its ingest ends").hasSizeLessThan(100);
+        c.propose(2, "while-restoring").get(10, TimeUnit.SECONDS);
+        await().atMost(Duration.ofSeconds(10)).until(() -> c.applied(lagging, 2).contains("while-restoring"));
+        assertThat(c.applied(lagging, 1)).as("nothing of the snapshot before its ingest ends").hasSizeLessThan(100);
         assertThat(m.prepareThreads).allSatisfy(t -> assertThat(t).startsWith("flotilla-restore-" + lagging));
       } finally {
         gate.countDown();
       }
-      await().atMost(Duration.ofSeconds(20)).until(() -> m.applied(1).size() == 100);
-      assertThat(c.drivers.get(lagging).counters().snapshotsApplied()).isPositive();
+      await().atMost(Duration.ofSeconds(20)).until(() -> c.applied(lagging, 1).size() == 100);
+      assertThat(c.driver(lagging).counters().snapshotsApplied()).isPositive();
     }
   }
 }

@@ -38,6 +38,13 @@ public interface PdClient extends AutoCloseable {
     return allocIds(1);
   }
 
+  /**
+   * A fresh timestamp from PD's oracle ({@link io.flotilla.engine.Timestamps}): greater than every
+   * timestamp any client was handed before this call began, and unique. Callers that ask while one
+   * request is in flight are served together by the next one.
+   */
+  CompletableFuture<Long> getTimestamp();
+
   CompletableFuture<Void> putStore(Store store);
 
   /** Fails with STORE_NOT_FOUND if PD does not know the store. */

@@ -16,6 +16,7 @@ public final class PdMethods {
   public static final String SCAN_REGIONS = "pd.scan_regions";
   public static final String ASK_SPLIT = "pd.ask_split";
   public static final String REPORT_SPLIT = "pd.report_split";
+  public static final String TSO = "pd.tso";
   // Admin RPCs (flotilla ctl).
   public static final String SET_STORE_STATE = "pd.set_store_state";
   public static final String ADD_OPERATOR = "pd.add_operator";

@@ -3,6 +3,7 @@ package io.flotilla.engine.client;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.MessageLite;
 import com.google.protobuf.Parser;
+import io.flotilla.engine.Timestamps;
 import io.flotilla.engine.proto.AllocIdsRequest;
 import io.flotilla.engine.proto.AllocIdsResponse;
 import io.flotilla.engine.proto.AskSplitRequest;
@@ -38,6 +39,8 @@ import io.flotilla.engine.proto.StoreHeartbeatRequest;
 import io.flotilla.engine.proto.StoreHeartbeatResponse;
 import io.flotilla.engine.proto.StoreInfo;
 import io.flotilla.engine.proto.StoreStats;
+import io.flotilla.engine.proto.TsoRequest;
+import io.flotilla.engine.proto.TsoResponse;
 import io.flotilla.engine.transport.RemoteRpcException;
 import io.flotilla.engine.transport.RpcClient;
 import io.flotilla.engine.transport.RpcErrorCode;
@@ -95,6 +98,11 @@ public final class RemotePdClient implements PdClient {
   private final AtomicInteger roundRobin = new AtomicInteger();
   private volatile long clusterId;
   private volatile boolean closed;
+  /** Timestamp callers waiting for the next {@code pd.tso} call, and whether one is in flight. */
+  private final Object tsoLock = new Object();
+  private List<CompletableFuture<Long>> tsoWaiting = new ArrayList<>();
+  private boolean tsoInFlight;
+  private long tsoCalls;
 
   /** A client with default settings and its own RPC client; {@code addresses} are host:port. */
   public RemotePdClient(List<String> addresses) {
@@ -180,6 +188,63 @@ public final class RemotePdClient implements PdClient {
                 "asked for " + count + " ids, PD answered " + r.getCount() + " from " + r.getFirstId());
           }
           return r.getFirstId();
+        });
+  }
+
+  /**
+   * One {@code pd.tso} call in flight at a time: callers that arrive meanwhile wait for the next
+   * call, which asks for as many timestamps as there are of them (at most 2^18; more wait for the
+   * one after). A failed call fails every caller it served.
+   */
+  @Override
+  public CompletableFuture<Long> getTimestamp() {
+    CompletableFuture<Long> f = new CompletableFuture<>();
+    boolean send;
+    synchronized (tsoLock) {
+      tsoWaiting.add(f);
+      send = !tsoInFlight;
+      tsoInFlight = true;
+    }
+    if (send) {
+      sendTimestampCall();
+    }
+    return f;
+  }
+
+  /** {@code pd.tso} calls this client made so far (each serving one or more callers). */
+  public long timestampCalls() {
+    synchronized (tsoLock) {
+      return tsoCalls;
+    }
+  }
+
+  private void sendTimestampCall() {
+    List<CompletableFuture<Long>> batch;
+    synchronized (tsoLock) {
+      if (tsoWaiting.isEmpty()) {
+        tsoInFlight = false;
+        return;
+      }
+      int n = (int) Math.min(tsoWaiting.size(), Timestamps.LOGICAL_LIMIT);
+      batch = new ArrayList<>(tsoWaiting.subList(0, n));
+      tsoWaiting = new ArrayList<>(tsoWaiting.subList(n, tsoWaiting.size()));
+      tsoCalls++;
+    }
+    int count = batch.size();
+    call(PdMethods.TSO, TsoRequest.newBuilder().setCount(count).build(), TsoResponse.parser(), TsoResponse::getError)
+        .whenComplete((r, ex) -> {
+          sendTimestampCall(); // NB: the next batch goes out before this one's callers run
+          Throwable failure = ex != null ? unwrap(ex) : r.getCount() != count || r.getFirst() == 0
+              ? new PdException(PdErrorType.PD_ERROR_UNAVAILABLE,
+                  "asked for " + count + " timestamps, PD answered " + r.getCount() + " from " + r.getFirst())
+              : null;
+          for (int i = 0; i < count; i++) {
+            if (failure == null) {
+              batch.get(i).complete(r.getFirst() + i);
+            } else {
+              batch.get(i).completeExceptionally(failure);
+            }
+          }
         });
   }
 

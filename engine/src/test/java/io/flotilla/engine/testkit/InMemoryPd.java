@@ -30,7 +30,8 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Predicate;
 
 /**
- * An in-memory PD for store and router tests, as a {@link PdClient}: an id allocator, stores, and
+ * An in-memory PD for store and router tests, as a {@link PdClient}: an id allocator, a timestamp
+ * counter (strictly increasing, like PD's oracle, but plain integers from 1), stores, and
  * regions by id with their leaders, learnt from bootstrap, split reports and region heartbeats (a
  * region is replaced only by one with an epoch at least as new) or set by the test ({@link
  * #setRegions}: a router test decides when PD's view catches up with its stores). It records what
@@ -46,6 +47,8 @@ public final class InMemoryPd implements PdClient {
   private static final Comparator<byte[]> KEY_ORDER = Arrays::compareUnsigned;
 
   public final AtomicLong nextId = new AtomicLong(1);
+  /** The last timestamp handed out; {@link #getTimestamp} hands out the next integer. */
+  public final AtomicLong lastTimestamp = new AtomicLong();
   public final Map<Long, Store> stores = new ConcurrentHashMap<>();
   /** Every region PD knows, by id. */
   public final Map<Long, Region> regions = new ConcurrentHashMap<>();
@@ -137,6 +140,11 @@ public final class InMemoryPd implements PdClient {
   @Override
   public CompletableFuture<Long> allocIds(int count) {
     return reply(() -> nextId.getAndAdd(count));
+  }
+
+  @Override
+  public CompletableFuture<Long> getTimestamp() {
+    return reply(lastTimestamp::incrementAndGet);
   }
 
   @Override

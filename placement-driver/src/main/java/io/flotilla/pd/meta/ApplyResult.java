@@ -9,8 +9,8 @@ import io.flotilla.engine.proto.PdErrorType;
  * @param error {@link PdErrorType#PD_ERROR_NONE} if the command took effect (or was a harmless
  *     no-op, such as a stale region report)
  * @param message why it failed, for the client
- * @param value command-specific: the first reserved id, the cluster id, or 1 if a region report was
- *     taken and 0 if it was stale
+ * @param value command-specific: the first reserved id, the cluster id, the TSO's saved bound before
+ *     a save, or 1 if a region report was taken and 0 if it was stale
  */
 public record ApplyResult(PdErrorType error, String message, long value) {
   private static final ApplyResult OK = new ApplyResult(PdErrorType.PD_ERROR_NONE, "", 0);

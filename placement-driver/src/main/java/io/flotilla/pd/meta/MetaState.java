@@ -12,8 +12,8 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
 
 /**
  * What PD replicates, as applied on this member: the cluster id, whether the cluster is
- * bootstrapped, the stores, the regions (by id and by start key) and the id bound (the highest id
- * ever reserved). {@link PdStateMachine} changes it while applying entries; the RPC handlers read
+ * bootstrapped, the stores, the regions (by id and by start key), the id bound (the highest id
+ * ever reserved) and the TSO's saved bound. {@link PdStateMachine} changes it while applying entries; the RPC handlers read
  * it. Reads are as of the last applied entry: a caller that needs linearizable reads passes a
  * read-index barrier first (see {@code PdService}).
  *
@@ -25,6 +25,7 @@ public final class MetaState {
   private long clusterId;
   private boolean bootstrapped;
   private long idBound;
+  private long tsoSavedUntilMs;
   private final TreeMap<Long, Store> stores = new TreeMap<>();
   private final RegionIndex regions = new RegionIndex();
 
@@ -52,6 +53,16 @@ public final class MetaState {
     lock.readLock().lock();
     try {
       return idBound;
+    } finally {
+      lock.readLock().unlock();
+    }
+  }
+
+  /** The TSO's saved bound: no timestamp handed out has a physical part (ms) at or beyond it. */
+  public long tsoSavedUntilMs() {
+    lock.readLock().lock();
+    try {
+      return tsoSavedUntilMs;
     } finally {
       lock.readLock().unlock();
     }
@@ -163,6 +174,7 @@ public final class MetaState {
         .setClusterId(clusterId)
         .setBootstrapped(bootstrapped)
         .setIdBound(idBound)
+        .setTsoSavedUntilMs(tsoSavedUntilMs)
         .build();
   }
 
@@ -170,6 +182,7 @@ public final class MetaState {
     clusterId = record.getClusterId();
     bootstrapped = record.getBootstrapped();
     idBound = record.getIdBound();
+    tsoSavedUntilMs = record.getTsoSavedUntilMs();
   }
 
   Store storeLocked(long storeId) {
@@ -192,6 +205,7 @@ public final class MetaState {
     clusterId = 0;
     bootstrapped = false;
     idBound = 0;
+    tsoSavedUntilMs = 0;
     stores.clear();
     regions.clear();
   }

@@ -1,6 +1,7 @@
 package io.flotilla.pd.meta;
 
 import com.google.protobuf.InvalidProtocolBufferException;
+import io.flotilla.engine.Timestamps;
 import io.flotilla.engine.proto.PdErrorType;
 import io.flotilla.engine.proto.Peer;
 import io.flotilla.engine.proto.Region;
@@ -41,6 +42,8 @@ import org.slf4j.LoggerFactory;
  *       registered (or be the bootstrapping store).
  *   <li>Ids: {@code ReserveIds(n)} hands out {@code idBound + 1 .. idBound + n} and raises the bound,
  *       so no id is reserved twice, whichever member leads.
+ *   <li>Timestamps: {@code SaveTsoWindow(until)} raises the TSO's saved bound to {@code until} if
+ *       higher and answers the bound before it (see {@code TsoAllocator}).
  *   <li>Region epochs: a report is stale, and ignored, if its {@code version} or its {@code
  *       conf_ver} is older than the held region's (compared separately), or if a region it overlaps
  *       has a newer {@code version}. Otherwise it replaces the held region and every region it
@@ -127,9 +130,9 @@ public final class PdStateMachine implements StateMachine<ApplyResult> {
     } finally {
       state.writeLock().unlock();
     }
-    LOG.info("PD state restored from a snapshot [group={}] cluster={} stores={} regions={} idBound={}", groupId,
-        snap.getCluster().getClusterId(), snap.getStoresCount(), snap.getRegionsCount(),
-        snap.getCluster().getIdBound());
+    LOG.info("PD state restored from a snapshot [group={}] cluster={} stores={} regions={} idBound={} tsoSavedUntil={}",
+        groupId, snap.getCluster().getClusterId(), snap.getStoresCount(), snap.getRegionsCount(),
+        snap.getCluster().getIdBound(), snap.getCluster().getTsoSavedUntilMs());
   }
 
   // ------------------------------------------------------------------ commands
@@ -151,6 +154,7 @@ public final class PdStateMachine implements StateMachine<ApplyResult> {
       case PUT_REGION -> ApplyResult.ok(putRegion(cmd.getPutRegion().getRegion(), w) ? 1 : 0);
       case SPLIT_REGION -> splitRegion(cmd.getSplitRegion().getLeft(), cmd.getSplitRegion().getRight(), w);
       case SET_STORE_STATE -> setStoreState(cmd.getSetStoreState(), w);
+      case SAVE_TSO_WINDOW -> saveTsoWindow(cmd.getSaveTsoWindow().getUntilMs(), w);
       case CMD_NOT_SET -> {
         LOG.error("PD entry {} holds a command this build does not know; skipped. Upgrade this PD member",
             e.index());
@@ -279,6 +283,19 @@ public final class PdStateMachine implements StateMachine<ApplyResult> {
     return ApplyResult.ok(c.getIdBound() + 1);
   }
 
+  /** Raises the TSO's saved bound to {@code untilMs} (never lowers it); the value is the bound before. */
+  private ApplyResult saveTsoWindow(long untilMs, Writer w) {
+    PdClusterRecord c = state.clusterRecord();
+    if (untilMs <= 0 || untilMs > Timestamps.MAX_PHYSICAL_MS) {
+      return ApplyResult.error(PdErrorType.PD_ERROR_INVALID_ARGUMENT,
+          "TSO window end must be in [1, " + Timestamps.MAX_PHYSICAL_MS + "] ms, got " + untilMs);
+    }
+    if (untilMs > c.getTsoSavedUntilMs()) {
+      w.cluster(c.toBuilder().setTsoSavedUntilMs(untilMs).build());
+    }
+    return ApplyResult.ok(c.getTsoSavedUntilMs());
+  }
+
   private ApplyResult splitRegion(Region left, Region right, Writer w) {
     // NB: both records before either is put: putting one half removes the parent it overlaps.
     PdRegionRecord leftRecord = keepLeader(left);
@@ -397,9 +414,9 @@ public final class PdStateMachine implements StateMachine<ApplyResult> {
       state.writeLock().unlock();
     }
     if (state.clusterId() != 0 || state.regionCount() > 0) {
-      LOG.info("PD state loaded [dir={}] cluster={} bootstrapped={} stores={} regions={} idBound={}",
+      LOG.info("PD state loaded [dir={}] cluster={} bootstrapped={} stores={} regions={} idBound={} tsoSavedUntil={}",
           storage.config().dataDir(), Long.toUnsignedString(state.clusterId()), state.isBootstrapped(),
-          state.stores().size(), state.regionCount(), state.idBound());
+          state.stores().size(), state.regionCount(), state.idBound(), state.tsoSavedUntilMs());
     }
   }
 

@@ -4,6 +4,7 @@ import com.google.protobuf.ByteString;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.MessageLite;
 import com.google.protobuf.Parser;
+import io.flotilla.engine.Timestamps;
 import io.flotilla.engine.client.PdMethods;
 import io.flotilla.engine.proto.AllocIdsRequest;
 import io.flotilla.engine.proto.AllocIdsResponse;
@@ -40,6 +41,8 @@ import io.flotilla.engine.proto.StoreHeartbeatRequest;
 import io.flotilla.engine.proto.StoreHeartbeatResponse;
 import io.flotilla.engine.proto.StoreState;
 import io.flotilla.engine.proto.StoreStats;
+import io.flotilla.engine.proto.TsoRequest;
+import io.flotilla.engine.proto.TsoResponse;
 import io.flotilla.engine.proto.pdinternal.BootstrapCluster;
 import io.flotilla.engine.proto.pdinternal.InitCluster;
 import io.flotilla.engine.proto.pdinternal.PdCommand;
@@ -47,6 +50,7 @@ import io.flotilla.engine.proto.pdinternal.PdRegionRecord;
 import io.flotilla.engine.proto.pdinternal.PutRegionCommand;
 import io.flotilla.engine.proto.pdinternal.PutStoreCommand;
 import io.flotilla.engine.proto.pdinternal.ReserveIds;
+import io.flotilla.engine.proto.pdinternal.SaveTsoWindow;
 import io.flotilla.engine.proto.pdinternal.SplitRegionCommand;
 import io.flotilla.engine.raft.StateType;
 import io.flotilla.engine.transport.RaftTransport;
@@ -91,6 +95,7 @@ import org.slf4j.LoggerFactory;
  * Store and region statistics and heartbeat times are the leader's own memory ({@link
  * LeaderRuntime}), updated without Raft. The admin RPCs are {@link PdAdmin}'s; the answer to a region
  * heartbeat carries the region's current operator step ({@link Coordinator}, leader memory only).
+ * Timestamps come from the leader's {@link TsoAllocator}, after a read barrier.
  *
  * <p>Threads: handlers run on transport event loops and never block; barrier and proposal results
  * are continued on {@code executor}.
@@ -99,6 +104,8 @@ final class PdService {
   private static final Logger LOG = LoggerFactory.getLogger(PdService.class);
   private static final long GROUP = PdStateMachine.GROUP_ID;
   static final int MAX_ALLOC = 1_000_000;
+  /** How far ahead of its clock the TSO leader saves its window (TiKV's PD: 3 s). */
+  static final long TSO_WINDOW_MS = 3_000;
 
   private final long memberId;
   private final RaftDriver driver;
@@ -108,6 +115,7 @@ final class PdService {
   private final Executor executor;
   private final LeaderRuntime runtime = new LeaderRuntime();
   private final IdAllocator ids;
+  private final TsoAllocator tso;
   private final Coordinator coordinator;
   private final PdAdmin admin;
   /** The cluster id proposal in flight, if any; touched only by the maintenance thread. */
@@ -127,6 +135,14 @@ final class PdService {
     this.ids = new IdAllocator(config.idBatchSize(), count -> {
       try {
         return propose(PdCommand.newBuilder().setReserveIds(ReserveIds.newBuilder().setCount(count)).build())
+            .thenApply(ApplyResult::value);
+      } catch (RuntimeException e) {
+        return CompletableFuture.failedFuture(e);
+      }
+    });
+    this.tso = new TsoAllocator(TSO_WINDOW_MS, System::currentTimeMillis, untilMs -> {
+      try {
+        return propose(PdCommand.newBuilder().setSaveTsoWindow(SaveTsoWindow.newBuilder().setUntilMs(untilMs)).build())
             .thenApply(ApplyResult::value);
       } catch (RuntimeException e) {
         return CompletableFuture.failedFuture(e);
@@ -168,6 +184,7 @@ final class PdService {
         e -> AskSplitResponse.newBuilder().setError(e).build(), this::askSplit);
     serve(t, PdMethods.REPORT_SPLIT, ReportSplitRequest.parser(),
         e -> ReportSplitResponse.newBuilder().setError(e).build(), this::reportSplit);
+    serve(t, PdMethods.TSO, TsoRequest.parser(), e -> TsoResponse.newBuilder().setError(e).build(), this::tso);
     admin.register(t);
   }
 
@@ -198,10 +215,20 @@ final class PdService {
     }
   }
 
-  /** A new leader term forgets the leader's memory: statistics, operators, cool-downs. */
+  /**
+   * A new leader term forgets the leader's memory (statistics, operators, cool-downs) and saves
+   * the TSO's first window of the term, so the first timestamp request finds it ready.
+   */
   private void onLeading(RaftDriver.GroupInfo info, long nowMs) {
     if (runtime.onTerm(info.term(), nowMs)) {
       coordinator.reset("PD member " + memberId + " leads in a new term " + info.term());
+      if (state.clusterId() != 0) {
+        try {
+          tso.prepare(info.term());
+        } catch (TsoAllocator.StaleTermException e) {
+          // NB: a request already saw a later term; that one's window is being saved.
+        }
+      }
     }
   }
 
@@ -264,6 +291,26 @@ final class PdService {
     }
     requireLeader();
     return ids.alloc(count).thenApply(first -> AllocIdsResponse.newBuilder().setFirstId(first).setCount(count).build());
+  }
+
+  /**
+   * Timestamps, after a read barrier: the barrier confirms (a quorum answered) that this member
+   * still leads in the term it then reports, after the request arrived; the allocator hands out
+   * only from windows saved in that term. A deposed leader's barrier fails: NOT_LEADER.
+   */
+  private CompletableFuture<TsoResponse> tso(TsoRequest req) {
+    int count = req.getCount();
+    if (count < 1 || count > Timestamps.LOGICAL_LIMIT) {
+      throw invalid("count: must be in [1, " + Timestamps.LOGICAL_LIMIT + "], got " + Integer.toUnsignedString(count));
+    }
+    requireLeader();
+    return driver.readIndex(GROUP).thenComposeAsync(applied -> {
+      RaftDriver.GroupInfo info = driver.info(GROUP);
+      if (info == null || info.role() != StateType.LEADER) {
+        throw notLeader(info == null ? 0 : info.leaderPeer());
+      }
+      return tso.alloc(info.term(), count);
+    }, executor).thenApply(first -> TsoResponse.newBuilder().setFirst(first).setCount(count).build());
   }
 
   private CompletableFuture<PutStoreResponse> putStore(PutStoreRequest req) {
@@ -548,9 +595,10 @@ final class PdService {
     if (c instanceof NotLeaderException nle) {
       return notLeader(nle.leaderNode()).error();
     }
-    String message = c instanceof DroppedException || c instanceof OutcomeUnknownException
-        ? c.getMessage() + "; retry" : c.toString();
-    if (!(c instanceof DroppedException || c instanceof OutcomeUnknownException)) {
+    boolean retryable = c instanceof DroppedException || c instanceof OutcomeUnknownException
+        || c instanceof TsoAllocator.StaleTermException;
+    String message = retryable ? c.getMessage() + "; retry" : c.toString();
+    if (!retryable) {
       LOG.warn("PD request {} failed [pd member={}]: {}", method, memberId, c.toString(), c);
     }
     return PdError.newBuilder().setType(PdErrorType.PD_ERROR_UNAVAILABLE).setMessage(message).build();

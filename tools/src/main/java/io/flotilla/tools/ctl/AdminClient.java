@@ -131,6 +131,13 @@ final class AdminClient implements AutoCloseable {
     return r.getRegion();
   }
 
+  // ------------------------------------------------------------------ timestamps
+
+  /** A fresh timestamp from PD's oracle. */
+  long timestamp() {
+    return await(PdMethods.TSO, client.getTimestamp(), null);
+  }
+
   // ------------------------------------------------------------------ operators and schedulers
 
   OperatorInfo addOperator(AddOperatorRequest req) {
@@ -283,6 +290,7 @@ final class AdminClient implements AutoCloseable {
       case SET_STORE_STATE -> "store offline/remove";
       case ADD_OPERATOR, LIST_OPERATORS, CANCEL_OPERATOR -> "operators";
       case LIST_SCHEDULERS, SET_SCHEDULER -> "schedulers";
+      case PdMethods.TSO -> "timestamps";
       default -> method;
     };
   }

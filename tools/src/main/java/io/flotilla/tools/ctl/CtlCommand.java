@@ -15,15 +15,15 @@ import picocli.CommandLine.Spec;
 
 /**
  * {@code flotilla ctl}: the placement driver's admin tool. One subcommand class per family
- * ({@code store}, {@code region}, {@code operator}, {@code scheduler}, {@code cluster}); each leaf
- * is a {@link CtlLeaf}. Tables for people, {@code --json} (one document) for scripts. Exit codes:
- * 0 done (and healthy), 1 failed (or unhealthy), 2 bad usage.
+ * ({@code store}, {@code region}, {@code operator}, {@code scheduler}, {@code cluster}) and the
+ * leaf {@code tso}; each leaf is a {@link CtlLeaf}. Tables for people, {@code --json} (one
+ * document) for scripts. Exit codes: 0 done (and healthy), 1 failed (or unhealthy), 2 bad usage.
  */
 @Command(name = "ctl", mixinStandardHelpOptions = true,
-    description = {"Inspect and steer the cluster through PD: stores, regions, operators, schedulers, health.",
-        "Exit code 0 done, 1 failed (or unhealthy), 2 bad usage."},
+    description = {"Inspect and steer the cluster through PD: stores, regions, operators, schedulers, health, "
+        + "timestamps.", "Exit code 0 done, 1 failed (or unhealthy), 2 bad usage."},
     subcommands = {CtlStoreCommands.class, CtlRegionCommands.class, CtlOperatorCommands.class,
-        CtlSchedulerCommands.class, CtlClusterCommands.class})
+        CtlSchedulerCommands.class, CtlClusterCommands.class, CtlTsoCommand.class})
 public final class CtlCommand implements Runnable {
   @Spec
   CommandSpec spec;

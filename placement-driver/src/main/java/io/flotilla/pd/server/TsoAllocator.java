@@ -62,17 +62,17 @@ final class TsoAllocator {
   }
 
   /**
-   * {@code count} consecutive timestamps (one physical ms) for a leader of {@code term}; completes
+   * {@code count} consecutive timestamps (one physical ms) for a leader of {@code leaderTerm}; completes
    * with the first. Fails with {@link StaleTermException} if a later term already asked, and with
    * the save's failure if a needed save failed (the next call tries again).
    */
-  CompletableFuture<Long> alloc(long term, int count) {
+  CompletableFuture<Long> alloc(long leaderTerm, int count) {
     if (count < 1 || count > Timestamps.LOGICAL_LIMIT) {
       throw new IllegalArgumentException("count: must be in [1, " + Timestamps.LOGICAL_LIMIT + "], got " + count);
     }
     CompletableFuture<Void> wait;
     synchronized (this) {
-      enterTerm(term);
+      enterTerm(leaderTerm);
       long now = clockMs.getAsLong();
       if (synced) {
         long p = Math.max(Math.max(now, physical), start);
@@ -95,12 +95,12 @@ final class TsoAllocator {
       }
       wait = saving;
     }
-    return wait.thenCompose(v -> alloc(term, count));
+    return wait.thenCompose(v -> alloc(leaderTerm, count));
   }
 
   /** A new leader term starts: saves its first window, so the first request need not wait for it. */
-  synchronized void prepare(long term) {
-    enterTerm(term);
+  synchronized void prepare(long leaderTerm) {
+    enterTerm(leaderTerm);
     if (!synced) {
       saveAhead(clockMs.getAsLong() + windowMs);
     }

@@ -15,6 +15,7 @@ import io.flotilla.engine.proto.pdinternal.PdRegionRecord;
 import io.flotilla.engine.proto.pdinternal.PutRegionCommand;
 import io.flotilla.engine.proto.pdinternal.PutStoreCommand;
 import io.flotilla.engine.proto.pdinternal.ReserveIds;
+import io.flotilla.engine.proto.pdinternal.SaveTsoWindow;
 import io.flotilla.engine.proto.pdinternal.SplitRegionCommand;
 import io.flotilla.engine.raft.ConfState;
 import io.flotilla.engine.raft.Entry;
@@ -101,6 +102,32 @@ class PdStateMachineTest {
       assertThat(s.scanRegions(bytes(""), bytes(""), 0)).extracting(r -> r.getRegion().getId()).containsExactly(10L);
       assertThat(s.regionById(30)).isEmpty();
       assertThat(s.regionById(10).orElseThrow().getLeader().getId()).isEqualTo(11);
+    }
+  }
+
+  @Test
+  void theTsoBoundOnlyRisesAnswersTheBoundBeforeAndSurvivesReopenAndSnapshot() {
+    byte[] snapshot;
+    try (NodeStorage storage = open("t", true)) {
+      PdStateMachine sm = PdStateMachine.open(storage);
+      List<ApplyResult> r = apply(storage, sm, saveTso(5_000), saveTso(4_000), saveTso(8_000), saveTso(0));
+      assertThat(r).extracting(ApplyResult::value).containsExactly(0L, 5_000L, 5_000L, 0L);
+      assertThat(r.get(3).error()).isEqualTo(PdErrorType.PD_ERROR_INVALID_ARGUMENT);
+      assertThat(sm.state().tsoSavedUntilMs()).as("raised by 8000, never lowered by 4000").isEqualTo(8_000);
+      snapshot = sm.snapshot(G);
+    }
+    try (NodeStorage storage = open("t", false)) {
+      assertThat(PdStateMachine.open(storage).state().tsoSavedUntilMs()).isEqualTo(8_000);
+    }
+    try (NodeStorage follower = open("u", true)) {
+      PdStateMachine sm = PdStateMachine.open(follower);
+      apply(follower, sm, saveTso(99_000));
+      try (StorageBatch b = follower.newBatch()) {
+        sm.restore(G, snapshot, b);
+        follower.write(b);
+      }
+      assertThat(sm.state().tsoSavedUntilMs()).as("restore replaces: the snapshot's bound").isEqualTo(8_000);
+      assertThat(apply(follower, sm, saveTso(9_000)).get(0).value()).isEqualTo(8_000);
     }
   }
 
@@ -199,6 +226,10 @@ class PdStateMachineTest {
 
   static PdCommand reserve(long count) {
     return PdCommand.newBuilder().setReserveIds(ReserveIds.newBuilder().setCount(count)).build();
+  }
+
+  static PdCommand saveTso(long untilMs) {
+    return PdCommand.newBuilder().setSaveTsoWindow(SaveTsoWindow.newBuilder().setUntilMs(untilMs)).build();
   }
 
   static PdCommand split(Region left, Region right) {

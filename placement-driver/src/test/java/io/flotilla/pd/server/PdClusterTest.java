@@ -15,6 +15,8 @@ import io.flotilla.engine.proto.GetMembersResponse;
 import io.flotilla.engine.proto.IsBootstrappedRequest;
 import io.flotilla.engine.proto.IsBootstrappedResponse;
 import io.flotilla.engine.proto.PdErrorType;
+import io.flotilla.engine.proto.TsoRequest;
+import io.flotilla.engine.proto.TsoResponse;
 import io.flotilla.engine.transport.RpcClient;
 import io.flotilla.engine.transport.TransportConfig;
 import java.nio.file.Path;
@@ -31,7 +33,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** A three-member PD over real Netty and RocksDB: leader changes, redirects, fail-over. */
+/** A three-member PD over real Netty and RocksDB: leader changes, redirects, fail-over, timestamps. */
 class PdClusterTest {
   @TempDir Path dir;
   final Map<Long, String> addresses = new TreeMap<>();
@@ -183,6 +185,54 @@ class PdClusterTest {
         assertThat(client.leader()).hasValue(HostPort.parse(addresses.get(leader), false));
       }
     }
+  }
+
+  @Test
+  void timestampsNeverGoBackwardsAcrossALeaderKillAndATransfer() throws Exception {
+    List<RemotePdClient> clients = new ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      clients.add(track(client(List.copyOf(addresses.values()))));
+    }
+    long first = awaitLeader();
+    TsoLoad load = new TsoLoad(clients, 2, Integer.MAX_VALUE);
+    try {
+      load.awaitAnsweredSince(0, 200);
+
+      long killedAt = System.nanoTime();
+      members.remove(first).close();
+      load.awaitAnsweredSince(killedAt, 200);
+      long second = awaitLeader();
+      assertThat(second).isNotEqualTo(first);
+
+      long target = members.keySet().stream().filter(id -> id != second).findFirst().orElseThrow();
+      members.get(second).transferLeader(target);
+      await().atMost(Duration.ofSeconds(10)).until(() -> members.get(target).isLeader());
+      long movedAt = System.nanoTime();
+      load.awaitAnsweredSince(movedAt, 200);
+    } finally {
+      load.close();
+    }
+    load.check();
+    System.out.printf("TSO across a leader kill and a transfer: %d timestamps, %d calls failed%n", load.answered(),
+        load.failures());
+  }
+
+  @Test
+  void aFollowerRedirectsTimestampRequestsToTheLeader() {
+    long leader = awaitLeader();
+    long follower = leader % 3 + 1;
+    await().atMost(Duration.ofSeconds(10)).until(() -> members.get(follower).leaderId() == leader);
+
+    RpcClient rpc = track(new RpcClient(TransportConfig.defaults().withIoThreads(1)));
+    TsoResponse refused = parse(rpc, follower, PdMethods.TSO, TsoRequest.newBuilder().setCount(1).build().toByteArray(),
+        TsoResponse::parseFrom);
+    assertThat(refused.getError().getType()).isEqualTo(PdErrorType.PD_ERROR_NOT_LEADER);
+    assertThat(refused.getError().getLeaderAddress()).isEqualTo(addresses.get(leader));
+    assertThat(refused.getFirst()).as("nothing from a follower's window").isZero();
+
+    RemotePdClient client = track(client(List.of(addresses.get(follower))));
+    assertThat(get(client.getTimestamp())).isPositive();
+    assertThat(client.leader()).hasValue(HostPort.parse(addresses.get(leader), false));
   }
 
   private long awaitLeader() {

@@ -4,6 +4,7 @@ import static io.flotilla.tools.ctl.CtlRun.ctl;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.flotilla.engine.Timestamps;
 import io.flotilla.engine.client.PdClient;
 import io.flotilla.engine.proto.RegionInfo;
 import io.flotilla.engine.proto.StoreInfo;
@@ -12,8 +13,11 @@ import java.io.IOException;
 import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -220,6 +224,33 @@ class CtlClusterTest {
 
     assertThat(r.exit()).isEqualTo(1);
     assertThat(r.err()).contains("does not answer pd.get_members: is it a PD's address, not a store's?");
+  }
+
+  @Test
+  @Order(11)
+  void tsoPrintsAFreshTimestampDecodedAndItsJson() {
+    CtlRun r = ctl(pd, "tso");
+    assertThat(r.exit()).as(r.toString()).isZero();
+    assertThat(r.err()).isEmpty();
+    Matcher m = Pattern.compile("timestamp: +(\\d+)\\R+physical: +(\\S+)\\R+logical: +(\\d+)\\R*").matcher(r.out());
+    assertThat(m.matches()).as(r.out()).isTrue();
+    long ts = Long.parseLong(m.group(1));
+    assertThat(m.group(2)).isEqualTo(Timestamps.physicalIso(ts))
+        .matches("\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z");
+    assertThat(Long.parseLong(m.group(3))).isEqualTo(Timestamps.logical(ts));
+    assertThat(Instant.parse(m.group(2))).isBetween(Instant.now().minusSeconds(60), Instant.now().plusSeconds(60));
+
+    Map<String, Object> json = ctl(pd, "--json", "tso").json();
+    long later = (Long) json.get("timestamp");
+    assertThat(later).as("a later call, a greater timestamp").isGreaterThan(ts);
+    assertThat(json).containsEntry("physical", Timestamps.physicalIso(later))
+        .containsEntry("physical_ms", Timestamps.physicalMs(later)).containsEntry("logical", Timestamps.logical(later));
+
+    CtlRun bad = ctl(pd, "tso", "now");
+    assertThat(bad.exit()).as(bad.toString()).isEqualTo(2);
+    assertThat(bad.err().lines().findFirst().orElseThrow()).startsWith("flotilla ctl tso: ").contains("now");
+    assertThat(bad.err()).contains("Try 'flotilla ctl tso --help'");
+    assertThat(bad.out()).isEmpty();
   }
 
   @Test

@@ -47,6 +47,7 @@ class CtlOldPdTest {
         {"pd.add_operator", "operators", "region", "move", "2", "--from-store", "1", "--to-store", "4"},
         {"pd.list_operators", "operators", "operator", "list"},
         {"pd.set_scheduler", "schedulers", "scheduler", "disable", "balance-leader"},
+        {"pd.tso", "timestamps", "tso"},
     };
     for (String[] c : cases) {
       String[] args = new String[c.length - 2 + 2];

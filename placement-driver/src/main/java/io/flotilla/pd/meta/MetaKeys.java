@@ -12,7 +12,7 @@ import java.nio.ByteBuffer;
  * <table>
  *   <caption>Keys (all in {@code meta})</caption>
  *   <tr><th>key</th><th>value</th></tr>
- *   <tr><td>{@code groupId ++ 0x10}</td><td>{@code PdClusterRecord} (cluster id, bootstrapped, id bound, TSO bound)</td></tr>
+ *   <tr><td>{@code groupId ++ 0x10}</td><td>{@code PdClusterRecord} (cluster id, bootstrapped, id and TSO bounds)</td></tr>
  *   <tr><td>{@code groupId ++ 0x11 ++ storeId}</td><td>{@code meta.Store}</td></tr>
  *   <tr><td>{@code groupId ++ 0x12 ++ regionId}</td><td>{@code PdRegionRecord}</td></tr>
  * </table>

@@ -13,9 +13,9 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
 /**
  * What PD replicates, as applied on this member: the cluster id, whether the cluster is
  * bootstrapped, the stores, the regions (by id and by start key), the id bound (the highest id
- * ever reserved) and the TSO's saved bound. {@link PdStateMachine} changes it while applying entries; the RPC handlers read
- * it. Reads are as of the last applied entry: a caller that needs linearizable reads passes a
- * read-index barrier first (see {@code PdService}).
+ * ever reserved) and the TSO's saved bound. {@link PdStateMachine} changes it while applying
+ * entries; the RPC handlers read it. Reads are as of the last applied entry: a caller that needs
+ * linearizable reads passes a read-index barrier first (see {@code PdService}).
  *
  * <p>Threads: reads from any thread (read lock); writes only by {@link PdStateMachine} on the
  * thread driving PD's group (write lock). Returned values are immutable protobuf messages.

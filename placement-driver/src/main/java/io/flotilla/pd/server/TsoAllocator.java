@@ -27,7 +27,7 @@ import java.util.function.LongSupplier;
  *       window's end waits for a save that extends it.
  * </ul>
  *
- * <p>The caller checks leadership: {@code alloc(term, n)} with the term a read barrier of PD's
+ * <p>The caller checks leadership: {@code alloc(leaderTerm, n)} with the term a read barrier of PD's
  * group confirmed, so a deposed leader never answers from its old window (its barrier fails). A
  * window is {@code windowMs} long; a new one is saved, without waiting, once less than a third of it
  * is left.
@@ -62,9 +62,9 @@ final class TsoAllocator {
   }
 
   /**
-   * {@code count} consecutive timestamps (one physical ms) for a leader of {@code leaderTerm}; completes
-   * with the first. Fails with {@link StaleTermException} if a later term already asked, and with
-   * the save's failure if a needed save failed (the next call tries again).
+   * {@code count} consecutive timestamps (one physical ms) for a leader of {@code leaderTerm};
+   * completes with the first. Fails with {@link StaleTermException} if a later term already asked,
+   * and with the save's failure if a needed save failed (the next call tries again).
    */
   CompletableFuture<Long> alloc(long leaderTerm, int count) {
     if (count < 1 || count > Timestamps.LOGICAL_LIMIT) {

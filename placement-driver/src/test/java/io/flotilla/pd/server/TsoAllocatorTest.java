@@ -139,7 +139,8 @@ class TsoAllocatorTest {
     long c = now(tso.alloc(1, 2));
 
     assertThat(a).isEqualTo(Timestamps.compose(10_000, 0));
-    assertThat(b).as("the last logical part of the ms").isEqualTo(Timestamps.compose(10_000, Timestamps.LOGICAL_LIMIT - 1));
+    assertThat(b).as("the last logical part of the ms")
+        .isEqualTo(Timestamps.compose(10_000, Timestamps.LOGICAL_LIMIT - 1));
     assertThat(c).as("the ms is used up").isEqualTo(Timestamps.compose(10_001, 0));
     assertThat(now(tso.alloc(1, (int) Timestamps.LOGICAL_LIMIT))).as("a whole ms at once")
         .isEqualTo(Timestamps.compose(10_002, 0));

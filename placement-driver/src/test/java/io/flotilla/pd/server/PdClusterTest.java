@@ -7,6 +7,7 @@ import static io.flotilla.pd.server.PdFixtures.store;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.flotilla.engine.Timestamps;
 import io.flotilla.engine.client.HostPort;
 import io.flotilla.engine.client.PdMethods;
 import io.flotilla.engine.client.RemotePdClient;
@@ -195,23 +196,34 @@ class PdClusterTest {
     }
     long first = awaitLeader();
     TsoLoad load = new TsoLoad(clients, 2, Integer.MAX_VALUE);
+    long killedAt;
+    long savedBeforeKill;
+    long movedAt;
+    long savedBeforeMove;
     try {
       load.awaitAnsweredSince(0, 200);
 
-      long killedAt = System.nanoTime();
+      savedBeforeKill = members.get(first).meta().tsoSavedUntilMs();
       members.remove(first).close();
+      killedAt = System.nanoTime(); // calls that begin now cannot reach the old leader
       load.awaitAnsweredSince(killedAt, 200);
       long second = awaitLeader();
       assertThat(second).isNotEqualTo(first);
 
       long target = members.keySet().stream().filter(id -> id != second).findFirst().orElseThrow();
+      savedBeforeMove = members.get(second).meta().tsoSavedUntilMs();
       members.get(second).transferLeader(target);
       await().atMost(Duration.ofSeconds(10)).until(() -> members.get(target).isLeader());
-      long movedAt = System.nanoTime();
+      movedAt = System.nanoTime();
       load.awaitAnsweredSince(movedAt, 200);
     } finally {
       load.close();
     }
+    // A clock-only oracle would pass the checks below on one machine; these would fail it.
+    assertThat(Timestamps.physicalMs(load.minSince(killedAt))).as("the new leader starts after the saved window")
+        .isGreaterThanOrEqualTo(savedBeforeKill);
+    assertThat(Timestamps.physicalMs(load.minSince(movedAt))).as("so does the one it handed leadership to")
+        .isGreaterThanOrEqualTo(savedBeforeMove);
     load.check();
     System.out.printf("TSO across a leader kill and a transfer: %d timestamps, %d calls failed%n", load.answered(),
         load.failures());

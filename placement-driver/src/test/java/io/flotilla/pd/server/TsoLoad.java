@@ -78,6 +78,11 @@ final class TsoLoad implements AutoCloseable {
         .until(() -> ops.stream().filter(o -> o.startNanos() > sinceNanos).count() >= n);
   }
 
+  /** The smallest timestamp of the calls that began after {@code sinceNanos}. */
+  long minSince(long sinceNanos) {
+    return ops.stream().filter(o -> o.startNanos() > sinceNanos).mapToLong(Op::ts).min().orElseThrow();
+  }
+
   /** Waits for every thread to make its calls (or be stopped). */
   void join() throws InterruptedException {
     for (Thread t : threads) {

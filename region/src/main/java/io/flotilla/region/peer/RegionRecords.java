@@ -158,9 +158,22 @@ public final class RegionRecords {
       byte[] txnStart = MvccKeys.rangeStart(start);
       byte[] txnEnd = MvccKeys.rangeEnd(end);
       for (Cf cf : Cf.TXN) {
-        deleteRange(b, snap, cf, txnStart, txnEnd);
+        // NB: no range tombstone in a family without a key there (raw-only regions, most of them).
+        if (hasKeyIn(snap, cf, txnStart, txnEnd)) {
+          deleteRange(b, snap, cf, txnStart, txnEnd);
+        }
       }
     }
+  }
+
+  /** Whether {@code [start, end)} of {@code cf} holds a key (one seek). */
+  public static boolean hasKeyIn(KvSnapshot snap, Cf cf, byte[] start, byte[] end) {
+    boolean[] found = {false};
+    snap.scan(cf, start, end, at -> {
+      found[0] = true;
+      return false;
+    });
+    return found[0];
   }
 
   private static void deleteRange(StorageBatch b, KvSnapshot snap, Cf cf, byte[] start, byte[] end) {

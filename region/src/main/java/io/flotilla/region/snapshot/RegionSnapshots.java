@@ -172,6 +172,9 @@ public final class RegionSnapshots implements AutoCloseable {
       byte[] lower = MvccKeys.rangeStart(region);
       byte[] upper = MvccKeys.rangeEnd(region);
       for (Cf cf : Cf.TXN) {
+        if (!RegionRecords.hasKeyIn(snap, cf, lower, upper)) {
+          continue; // a raw-only region: no SST writer for nothing
+        }
         Path one = file.resolveSibling(file.getFileName() + "." + cf.familyName());
         try {
           long bytes = SstFiles.write(snap, cf, lower, upper, one, cancelled);

@@ -13,6 +13,7 @@ import io.flotilla.engine.proto.RegionNotFound;
 import io.flotilla.engine.proto.StaleSequence;
 import io.flotilla.engine.proto.WriteRequest;
 import io.flotilla.engine.proto.WriteResponse;
+import io.flotilla.engine.proto.txn.TxnCommandResponse;
 import io.flotilla.engine.raft.Entry;
 import io.flotilla.engine.raft.SnapshotMetadata;
 import io.flotilla.engine.raft.UnavailableException;
@@ -23,6 +24,8 @@ import io.flotilla.region.split.SplitApplier;
 import io.flotilla.region.storage.Cf;
 import io.flotilla.region.storage.KvReader;
 import io.flotilla.region.storage.StorageBatch;
+import io.flotilla.region.txn.TxnApplier;
+import io.flotilla.region.txn.TxnOverlay;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -32,7 +35,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The state machine of every region on a store: applies {@link RaftCommand}s to {@link Cf#DATA}
- * through the driver's batch, so data, de-duplication table and applied index become durable
+ * (raw writes) and to the transaction families (transaction commands, {@link TxnApplier}) through
+ * the driver's batch, so data, de-duplication table and applied index become durable
  * together (exactly-once apply).
  *
  * <p>Per entry:
@@ -48,11 +52,13 @@ import org.slf4j.LoggerFactory;
  *       applied again; a seq below the floor is not applied and answers StaleSequence; any other
  *       seq applies and records its answer (in the same batch);
  *   <li>the write applies atomically ({@link WriteApplier}), seeing the writes of earlier entries
- *       of this call ({@link WriteOverlay}), which are in the batch but not yet in storage.
+ *       of this call ({@link WriteOverlay}), which are in the batch but not yet in storage;
+ *       a transaction command likewise sees the transaction commands before it ({@link TxnOverlay},
+ *       made only in a call that has one).
  * </ol>
  *
  * <p>Results handed back to proposers (the class they name to the driver): {@link WriteResponse}
- * for writes, {@link AdminResponse} for admin commands and membership changes, null for empty
+ * for writes, {@link TxnCommandResponse} for transaction commands, {@link AdminResponse} for admin commands and membership changes, null for empty
  * entries and entries that are not a {@link RaftCommand}.
  *
  * <p>Reads go through a {@link KvReader} and writes through the batch, so the state machine runs
@@ -65,6 +71,7 @@ public final class KvStateMachine implements StateMachine<Message> {
   private static final Logger LOG = LoggerFactory.getLogger(KvStateMachine.class);
 
   private final RegionHost host;
+  private final KvReader reader;
   /** Null in a state machine that neither builds nor restores snapshots (tests over MemoryKv). */
   private final RegionSnapshots snapshots;
   private final WriteApplier writes;
@@ -72,6 +79,7 @@ public final class KvStateMachine implements StateMachine<Message> {
 
   public KvStateMachine(RegionHost host, KvReader reader, RegionSnapshots snapshots) {
     this.host = host;
+    this.reader = reader;
     this.snapshots = snapshots;
     this.writes = new WriteApplier(reader);
     this.membership = new MembershipApplier(host);
@@ -94,38 +102,52 @@ public final class KvStateMachine implements StateMachine<Message> {
     List<Message> results = new ArrayList<>(entries.size());
     WriteOverlay overlay = new WriteOverlay(null);
     PendingSessions sessions = new PendingSessions();
-    for (int i = 0; i < entries.size(); i++) {
-      Entry e = entries.get(i);
-      if (e.data().length == 0) {
-        results.add(null);
-        continue;
-      }
-      RaftCommand cmd = proposed == null ? null : (RaftCommand) proposed.get(i);
-      if (cmd == null) {
-        try {
-          cmd = RaftCommand.parseFrom(e.data());
-        } catch (InvalidProtocolBufferException ex) {
-          // NB: every replica skips it alike, so the replicas stay identical.
-          LOG.error("[region={}] entry {} is not a RaftCommand; skipped: {}", groupId, e.index(), ex.getMessage());
+    TxnOverlay txn = null;
+    try {
+      for (int i = 0; i < entries.size(); i++) {
+        Entry e = entries.get(i);
+        if (e.data().length == 0) {
           results.add(null);
           continue;
         }
-      }
-      if (peer == null || peer.region() == null) {
-        LOG.error("[region={}] entry {} committed on a replica without region meta; skipped", groupId, e.index());
-        KvError missing = regionNotFound(groupId);
-        results.add(cmd.hasAdmin() ? AdminResponse.newBuilder().setError(missing).build()
-            : WriteResponse.newBuilder().setError(missing).build());
-        continue;
-      }
-      switch (cmd.getCmdCase()) {
-        case WRITE -> results.add(applyWrite(peer, cmd, overlay, sessions, batch));
-        case ADMIN -> {
-          // NB: an admin command reads (a split copies) the sessions: they must be current.
-          sessions.save(peer, batch);
-          results.add(applyAdmin(peer, cmd, batch));
+        RaftCommand cmd = proposed == null ? null : (RaftCommand) proposed.get(i);
+        if (cmd == null) {
+          try {
+            cmd = RaftCommand.parseFrom(e.data());
+          } catch (InvalidProtocolBufferException ex) {
+            // NB: every replica skips it alike, so the replicas stay identical.
+            LOG.error("[region={}] entry {} is not a RaftCommand; skipped: {}", groupId, e.index(), ex.getMessage());
+            results.add(null);
+            continue;
+          }
         }
-        default -> results.add(null);
+        if (peer == null || peer.region() == null) {
+          LOG.error("[region={}] entry {} committed on a replica without region meta; skipped", groupId, e.index());
+          KvError missing = regionNotFound(groupId);
+          results.add(cmd.hasAdmin() ? AdminResponse.newBuilder().setError(missing).build()
+              : cmd.hasTxn() ? TxnApplier.regionError(cmd.getTxn(), missing)
+              : WriteResponse.newBuilder().setError(missing).build());
+          continue;
+        }
+        switch (cmd.getCmdCase()) {
+          case WRITE -> results.add(applyWrite(peer, cmd, overlay, sessions, batch));
+          case ADMIN -> {
+            // NB: an admin command reads (a split copies) the sessions: they must be current.
+            sessions.save(peer, batch);
+            results.add(applyAdmin(peer, cmd, batch));
+          }
+          case TXN -> {
+            if (txn == null) {
+              txn = TxnOverlay.root(reader);
+            }
+            results.add(applyTxn(peer, cmd, txn, batch));
+          }
+          default -> results.add(null);
+        }
+      }
+    } finally {
+      if (txn != null) {
+        txn.close();
       }
     }
     if (peer != null) {
@@ -164,6 +186,23 @@ public final class KvStateMachine implements StateMachine<Message> {
       sessions.add(peer, client, seq, resp, req.getMinPendingSeq());
     }
     return resp;
+  }
+
+  private TxnCommandResponse applyTxn(RegionPeer peer, RaftCommand cmd, TxnOverlay txn, StorageBatch batch) {
+    Region region = peer.region();
+    if (cmd.getContext().getEpoch().getVersion() != region.getEpoch().getVersion()) {
+      return TxnApplier.regionError(cmd.getTxn(), epochNotMatch(peer, cmd));
+    }
+    TxnApplier.Applied a = TxnApplier.apply(region, cmd.getTxn(), txn, batch);
+    if (a.keys() > 0) {
+      peer.bytesWritten.addAndGet(a.bytes());
+      peer.keysWritten.addAndGet(a.keys());
+      if (peer.approximateSize.get() >= 0) {
+        peer.approximateSize.addAndGet(a.bytes());
+        peer.approximateKeys.addAndGet(a.keys());
+      }
+    }
+    return a.response();
   }
 
   private AdminResponse applyAdmin(RegionPeer peer, RaftCommand cmd, StorageBatch batch) {

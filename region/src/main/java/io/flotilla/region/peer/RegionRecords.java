@@ -7,6 +7,8 @@ import io.flotilla.region.storage.Cf;
 import io.flotilla.region.storage.Keys;
 import io.flotilla.region.storage.KvReader;
 import io.flotilla.region.storage.KvSnapshot;
+import io.flotilla.region.storage.StorageBatch;
+import io.flotilla.region.txn.MvccKeys;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -141,6 +143,49 @@ public final class RegionRecords {
   public static byte[] lastDataKeyFrom(KvReader reader, byte[] from) {
     try (KvSnapshot snap = reader.snapshot()) {
       return snap.lastKey(Cf.DATA, from);
+    }
+  }
+
+  /**
+   * Deletes every key of user range {@code [start, end)} (end empty: to the end) into {@code b}:
+   * in {@link Cf#DATA} as it is, and in each transaction family as {@code [mc(start), mc(end))}
+   * ({@link MvccKeys}). A range to the end is bounded by the family's last key (RocksDB range
+   * deletes need an end); a family with nothing there gets no delete.
+   */
+  public static void deleteKeys(StorageBatch b, KvReader reader, byte[] start, byte[] end) {
+    try (KvSnapshot snap = reader.snapshot()) {
+      deleteRange(b, snap, Cf.DATA, start, end);
+      byte[] txnStart = MvccKeys.rangeStart(start);
+      byte[] txnEnd = MvccKeys.rangeEnd(end);
+      for (Cf cf : Cf.TXN) {
+        // NB: no range tombstone in a family without a key there (raw-only regions, most of them).
+        if (hasKeyIn(snap, cf, txnStart, txnEnd)) {
+          deleteRange(b, snap, cf, txnStart, txnEnd);
+        }
+      }
+    }
+  }
+
+  /** Whether {@code [start, end)} of {@code cf} holds a key (one seek). */
+  public static boolean hasKeyIn(KvSnapshot snap, Cf cf, byte[] start, byte[] end) {
+    boolean[] found = {false};
+    snap.scan(cf, start, end, at -> {
+      found[0] = true;
+      return false;
+    });
+    return found[0];
+  }
+
+  private static void deleteRange(StorageBatch b, KvSnapshot snap, Cf cf, byte[] start, byte[] end) {
+    if (end.length == 0) {
+      byte[] last = snap.lastKey(cf, start);
+      if (last == null) {
+        return;
+      }
+      end = KeyRange.successor(last);
+    }
+    if (!KeyRange.isEmpty(start, end)) {
+      b.deleteRange(cf, start, end);
     }
   }
 }

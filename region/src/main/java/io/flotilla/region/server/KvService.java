@@ -46,7 +46,7 @@ import java.util.function.Supplier;
 
 /**
  * The KV RPC handlers of a store ({@code kv.get}, {@code kv.batch_get}, {@code kv.scan}, {@code
- * kv.write}; see {@code kv.proto}).
+ * kv.write}; see {@code kv.proto}). The transaction RPCs ({@link TxnService}) share its checks.
  *
  * <p>Every request is checked, in this order: the region is here and initialized
  * (RegionNotFound); this replica leads it (NotLeader, with the leader's peer if known); the
@@ -90,11 +90,11 @@ final class KvService {
         .thenApply(WriteResponse::toByteArray));
   }
 
-  private interface Parser<T> {
+  interface Parser<T> {
     T parse(byte[] b) throws InvalidProtocolBufferException;
   }
 
-  private static <T> CompletableFuture<T> parse(byte[] bytes, Parser<T> p) {
+  static <T> CompletableFuture<T> parse(byte[] bytes, Parser<T> p) {
     try {
       return CompletableFuture.completedFuture(p.parse(bytes));
     } catch (InvalidProtocolBufferException e) {
@@ -189,7 +189,7 @@ final class KvService {
   }
 
   /** Runs {@code read} once the region applied everything committed before now. */
-  private <T> CompletableFuture<T> afterReadBarrier(Checked c, Function<KvError, T> error, Supplier<T> read) {
+  <T> CompletableFuture<T> afterReadBarrier(Checked c, Function<KvError, T> error, Supplier<T> read) {
     long version = c.region.getEpoch().getVersion();
     return store.driver().readIndex(c.peer.regionId()).handleAsync((index, ex) -> {
       if (ex != null) {
@@ -277,7 +277,7 @@ final class KvService {
     return limit("max-write-bytes", config.maxWriteBytes(), req.getSerializedSize());
   }
 
-  private static KvError limit(String name, long max, long actual) {
+  static KvError limit(String name, long max, long actual) {
     if (actual <= max) {
       return null;
     }
@@ -287,9 +287,9 @@ final class KvService {
 
   // ------------------------------------------------------------------ checks
 
-  private record Checked(RegionPeer peer, Region region, KvError error) {}
+  record Checked(RegionPeer peer, Region region, KvError error) {}
 
-  private Checked check(RequestContext ctx) {
+  Checked check(RequestContext ctx) {
     long id = ctx.getRegionId();
     RegionPeer p = store.peer(id);
     Region r = p == null ? null : p.region();
@@ -308,7 +308,7 @@ final class KvService {
     return new Checked(p, r, null);
   }
 
-  private static KvError keyCheck(Region r, ByteString key) {
+  static KvError keyCheck(Region r, ByteString key) {
     if (KeyRange.contains(r, key)) {
       return null;
     }
@@ -334,7 +334,7 @@ final class KvService {
   }
 
   /** Why a proposed write has no answer: NotLeader and Dropped mean not applied; anything else may be. */
-  private static KvError writeError(RegionPeer p, Throwable cause) {
+  static KvError writeError(RegionPeer p, Throwable cause) {
     if (cause instanceof NotLeaderException || cause instanceof DroppedException) {
       return driverError(p, cause);
     }
@@ -355,7 +355,7 @@ final class KvService {
         .setServerBusy(ServerBusy.newBuilder().setReason(reason)).build();
   }
 
-  private static Throwable unwrap(Throwable t) {
+  static Throwable unwrap(Throwable t) {
     while ((t instanceof CompletionException || t instanceof ExecutionException) && t.getCause() != null) {
       t = t.getCause();
     }

@@ -114,7 +114,9 @@ public final class Store implements RegionHost, AutoCloseable {
     control = new StoreControl(storeId, node, replicas, sm);
     int started = control.load();
     node.setInboundFilter(control::accept);
-    new KvService(this, config, readPool).register(node.transport());
+    KvService kv = new KvService(this, config, readPool);
+    kv.register(node.transport());
+    new TxnService(kv, this, config, System::currentTimeMillis).register(node.transport());
     LOG.info("store {} serving on {} [data={} regions={} tombstones={}]", storeId, address, config.dataDir(), started,
         replicas.tombstoneCount());
     StoreBootstrap boot = new StoreBootstrap(this, pd, config, timers);

@@ -386,17 +386,8 @@ final class StoreControl implements AutoCloseable {
     }
     for (byte[][] part : KeyRange.subtract(region.getStartKey().toByteArray(), region.getEndKey().toByteArray(),
         others)) {
-      byte[] end = part[1];
-      if (end.length == 0) {
-        byte[] last = RegionRecords.lastDataKeyFrom(storage().reader(), part[0]);
-        if (last == null) {
-          continue;
-        }
-        end = KeyRange.successor(last);
-      }
-      if (!KeyRange.isEmpty(part[0], end)) {
-        b.deleteRange(Cf.DATA, part[0], end);
-      }
+      // NB: every family: raw data and the transaction families' range of the same keys.
+      RegionRecords.deleteKeys(b, storage().reader(), part[0], part[1]);
     }
   }
 

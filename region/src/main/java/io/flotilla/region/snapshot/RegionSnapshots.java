@@ -5,7 +5,6 @@ import io.flotilla.engine.proto.Region;
 import io.flotilla.engine.raft.HardState;
 import io.flotilla.engine.raft.SnapshotMetadata;
 import io.flotilla.region.peer.DedupEntry;
-import io.flotilla.region.peer.KeyRange;
 import io.flotilla.region.peer.RegionRecords;
 import io.flotilla.region.storage.Cf;
 import io.flotilla.region.storage.Keys;
@@ -14,10 +13,13 @@ import io.flotilla.region.storage.NodeStorage;
 import io.flotilla.region.storage.RocksRaftStorage;
 import io.flotilla.region.storage.SstFiles;
 import io.flotilla.region.storage.StorageBatch;
+import io.flotilla.region.txn.MvccKeys;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -31,9 +33,10 @@ import org.slf4j.LoggerFactory;
  *
  * <p><b>Build</b> (leader): the poller asks {@link #request}; the first ask takes a storage snapshot
  * ({@link KvSnapshot}) and hands it to the store's snapshot worker ({@code <name>-N} threads), which
- * writes the range of {@link Cf#DATA} with {@link SstFiles#write} to {@code <snapDir>/send-*.sst}; until then the answer
- * is "unavailable" and the Raft core asks again on a later heartbeat response ({@link
- * SnapshotBuilds}). The Raft message carries only the {@link SnapshotData} descriptor; the SST is
+ * writes the region's range of {@link Cf#DATA} and of the transaction families with {@link
+ * SstFiles#write} to {@code <snapDir>/send-*.sst} (one SST per non-empty family, one after the
+ * other: {@link SnapshotData#parts()}); until then the answer is "unavailable" and the Raft core
+ * asks again on a later heartbeat response ({@link SnapshotBuilds}). The Raft message carries only the {@link SnapshotData} descriptor; the SST is
  * streamed from disk by {@link #streams()} and deleted once sent.
  *
  * <p><b>Apply</b> (receiver): the chunks are written to {@code <snapDir>/recv-*.sst} and fsynced by
@@ -45,7 +48,9 @@ import org.slf4j.LoggerFactory;
  *   <li>the received SST file is durable (above);
  *   <li>a marker {@code regionId ++ 0x12} holding the descriptor (which names that file) is written
  *       (own write, fsynced if the storage fsyncs);
- *   <li>the region's range is deleted and the SST ingested (RocksDB copies it: ours stays);
+ *   <li>the region's range is deleted in every family and each part ingested into its family
+ *       (RocksDB copies a one-part file, ours stays; the parts of a longer one are copied out and
+ *       moved in);
  *   <li>the round's batch records the snapshot in the Raft storage, the applied index, the region
  *       record and dedup table, and deletes the marker (one fsync with everything else); the file
  *       goes once that batch is durable.
@@ -149,24 +154,67 @@ public final class RegionSnapshots implements AutoCloseable {
   }
 
   /**
-   * Writes the region's keys as seen by {@code snap} to {@code file}; returns its size, 0 (and no
-   * file) when the range is empty. Blocking: on a worker.
+   * Writes the region's keys as seen by {@code snap} to {@code file}: the SST of its {@code data}
+   * range, then those of its range in each transaction family ({@code [mc(start), mc(end))}),
+   * appended; returns the parts (none, and no file, when the region holds no keys). A region
+   * without transaction data costs what it did before: its file is the {@code data} SST. Blocking:
+   * on a worker.
    */
-  static long writeSst(KvSnapshot snap, Region region, Path file, java.util.function.BooleanSupplier cancelled) {
+  static List<SnapshotData.Part> writeSst(KvSnapshot snap, Region region, Path file,
+      java.util.function.BooleanSupplier cancelled) {
+    List<SnapshotData.Part> parts = new ArrayList<>();
     try {
-      return SstFiles.write(snap, Cf.DATA, region.getStartKey().toByteArray(), region.getEndKey().toByteArray(),
+      long data = SstFiles.write(snap, Cf.DATA, region.getStartKey().toByteArray(), region.getEndKey().toByteArray(),
           file, cancelled);
+      if (data > 0) {
+        parts.add(new SnapshotData.Part(Cf.DATA, data));
+      }
+      byte[] lower = MvccKeys.rangeStart(region);
+      byte[] upper = MvccKeys.rangeEnd(region);
+      for (Cf cf : Cf.TXN) {
+        if (!RegionRecords.hasKeyIn(snap, cf, lower, upper)) {
+          continue; // a raw-only region: no SST writer for nothing
+        }
+        Path one = file.resolveSibling(file.getFileName() + "." + cf.familyName());
+        try {
+          long bytes = SstFiles.write(snap, cf, lower, upper, one, cancelled);
+          if (bytes > 0) {
+            append(file, one);
+            parts.add(new SnapshotData.Part(cf, bytes));
+          }
+        } finally {
+          FileSnapshotStreams.deleteQuietly(one);
+        }
+      }
+      return parts;
     } catch (RuntimeException e) {
       FileSnapshotStreams.deleteQuietly(file);
       throw e;
     }
   }
 
+  private static void append(Path file, Path part) {
+    try (var out = Files.newOutputStream(file, StandardOpenOption.CREATE, StandardOpenOption.APPEND)) {
+      Files.copy(part, out);
+    } catch (IOException e) {
+      throw new UncheckedIOException("appending " + part + " to snapshot file " + file + " failed", e);
+    }
+  }
+
+  static long total(List<SnapshotData.Part> parts) {
+    long sum = 0;
+    for (SnapshotData.Part p : parts) {
+      sum += p.bytes();
+    }
+    return sum;
+  }
+
   /** A snapshot of the region as it is now, written to {@code file} on this thread (tests, tools). */
   public SnapshotData buildNow(SnapshotMetadata metadata, Region region, Map<Long, DedupEntry> dedup, Path file) {
     try (KvSnapshot snap = storage.reader().snapshot()) {
-      long bytes = writeSst(snap, region, file, () -> false);
-      return new SnapshotData(metadata, region, dedup, bytes > 0 ? file.toString() : "", bytes);
+      List<SnapshotData.Part> parts = writeSst(snap, region, file, () -> false);
+      long bytes = total(parts);
+      return new SnapshotData(metadata, region, dedup, bytes > 0 ? file.toString() : "", bytes, parts);
     }
   }
 
@@ -265,26 +313,55 @@ public final class RegionSnapshots implements AutoCloseable {
     }
   }
 
-  /** Deletes the region's range in DATA and ingests the snapshot's SST from its file (idempotent). */
+  /**
+   * Deletes the region's range in every family (DATA, and {@code [mc(start), mc(end))} in the
+   * transaction families) and ingests each part of the snapshot's file into its family (idempotent).
+   */
   private void replaceRange(SnapshotData data) {
     Region region = data.region();
-    byte[] start = region.getStartKey().toByteArray();
-    byte[] end = region.getEndKey().toByteArray();
-    if (end.length == 0) {
-      byte[] last = RegionRecords.lastDataKeyFrom(storage.reader(), start);
-      end = last == null ? null : KeyRange.successor(last);
-    }
-    if (end != null && !KeyRange.isEmpty(start, end)) {
-      try (StorageBatch del = storage.newBatch()) {
-        del.deleteRange(Cf.DATA, start, end);
-        storage.write(del);
-      }
+    try (StorageBatch del = storage.newBatch()) {
+      RegionRecords.deleteKeys(del, storage.reader(), region.getStartKey().toByteArray(),
+          region.getEndKey().toByteArray());
+      storage.write(del);
     }
     if (!data.hasSst()) {
       return;
     }
-    // NB: copied, not moved: the file must survive the ingest for a roll-forward after a crash.
-    SstFiles.ingest(storage, Cf.DATA, Path.of(data.sstFile()));
+    Path file = Path.of(data.sstFile());
+    if (data.parts().size() == 1) {
+      // NB: copied, not moved: the file must survive the ingest for a roll-forward after a crash.
+      SstFiles.ingest(storage, data.parts().get(0).cf(), file, false);
+      return;
+    }
+    long offset = 0;
+    for (SnapshotData.Part p : data.parts()) {
+      Path one = file.resolveSibling(file.getFileName() + "." + p.cf().familyName());
+      try {
+        copyRange(file, offset, p.bytes(), one);
+        SstFiles.ingest(storage, p.cf(), one, true);
+      } finally {
+        FileSnapshotStreams.deleteQuietly(one);
+      }
+      offset += p.bytes();
+    }
+  }
+
+  /** Copies {@code length} bytes of {@code from} at {@code offset} into a new file {@code to}. */
+  private static void copyRange(Path from, long offset, long length, Path to) {
+    try (FileChannel in = FileChannel.open(from, StandardOpenOption.READ);
+        FileChannel out = FileChannel.open(to, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
+            StandardOpenOption.WRITE)) {
+      long done = 0;
+      while (done < length) {
+        long n = in.transferTo(offset + done, length - done, out);
+        if (n <= 0) {
+          throw new IOException("snapshot file " + from + " ends before byte " + (offset + length));
+        }
+        done += n;
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("splitting snapshot file " + from + " failed", e);
+    }
   }
 
   /** Stops the worker (waiting for a build in progress, which reads RocksDB): before the storage closes. */

@@ -147,8 +147,9 @@ final class SnapshotBuilds {
         throw new IllegalStateException("the store is closing");
       }
       stats.builderThreads.add(Thread.currentThread().getName());
-      long bytes = RegionSnapshots.writeSst(snap, region, file, () -> closed);
-      data = new SnapshotData(meta, region, dedup, bytes > 0 ? file.toString() : "", bytes);
+      List<SnapshotData.Part> parts = RegionSnapshots.writeSst(snap, region, file, () -> closed);
+      long bytes = RegionSnapshots.total(parts);
+      data = new SnapshotData(meta, region, dedup, bytes > 0 ? file.toString() : "", bytes, parts);
       LOG.info("[region={}] snapshot at index {} built: {} bytes in {} ms", b.groupId, meta.index(), bytes,
           TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - b.startedNanos));
     } catch (RuntimeException e) {

@@ -132,7 +132,7 @@ public final class Keys {
       case DEFAULT -> Arrays.equals(
           key, 0, Math.min(key.length, STORAGE_DEFAULT_PREFIX.length),
           STORAGE_DEFAULT_PREFIX, 0, STORAGE_DEFAULT_PREFIX.length);
-      case DATA -> false;
+      case DATA, LOCK, WRITE, VERSION -> false;
     };
   }
 
@@ -146,7 +146,7 @@ public final class Keys {
       case META -> Arrays.compareUnsigned(to, groupEnd(groupId(from))) > 0;
       case DEFAULT -> Arrays.compareUnsigned(from, STORAGE_DEFAULT_PREFIX) < 0
           && Arrays.compareUnsigned(to, STORAGE_DEFAULT_PREFIX) > 0;
-      case DATA -> false;
+      case DATA, LOCK, WRITE, VERSION -> false;
     };
   }
 

@@ -129,12 +129,21 @@ final class RocksDatabase implements AutoCloseable {
         .setBlockCache(blockCache)
         .setFilterPolicy(bloom)
         .setCacheIndexAndFilterBlocks(true);
+    // NB: the transaction families take no bytes on the raw path; small memtables keep their cost
+    // low until transactions are used (and the WAL bound flushes them if written rarely).
+    long writeBuffer = cf.isTxn() ? txnWriteBufferBytes(config) : config.writeBufferBytes();
+    int writeBuffers = cf.isTxn() ? Math.min(2, config.maxWriteBuffers()) : config.maxWriteBuffers();
     return new ColumnFamilyOptions()
-        .setWriteBufferSize(config.writeBufferBytes())
-        .setMaxWriteBufferNumber(config.maxWriteBuffers())
+        .setWriteBufferSize(writeBuffer)
+        .setMaxWriteBufferNumber(writeBuffers)
         // NB: raft log entries live briefly and are mostly read from the entry cache
         .setCompressionType(cf == Cf.RAFT ? CompressionType.NO_COMPRESSION : CompressionType.LZ4_COMPRESSION)
         .setTableFormatConfig(table);
+  }
+
+  /** The memtable size of {@link Cf#LOCK}, {@link Cf#WRITE} and {@link Cf#VERSION}: an eighth of the others', 64 KiB to 16 MiB. */
+  static long txnWriteBufferBytes(StorageConfig config) {
+    return Math.max(64 * 1024, Math.min(16 * MIB, config.writeBufferBytes() / 8));
   }
 
   /** Refuses a directory with a family this build does not know (written by a newer version). */

@@ -65,8 +65,13 @@ public final class SstFiles {
    * a crash); its keys replace what {@code cf} holds at them.
    */
   public static void ingest(NodeStorage storage, Cf cf, Path file) {
+    ingest(storage, cf, file, false);
+  }
+
+  /** {@link #ingest}; with {@code move}, RocksDB takes the file itself (hard-linked) instead of a copy. */
+  public static void ingest(NodeStorage storage, Cf cf, Path file, boolean move) {
     try (IngestExternalFileOptions opts = new IngestExternalFileOptions()) {
-      opts.setMoveFiles(false);
+      opts.setMoveFiles(move);
       opts.setAllowGlobalSeqNo(true);
       opts.setAllowBlockingFlush(true);
       storage.db().ingestExternalFile(storage.handle(cf), List.of(file.toString()), opts);

@@ -18,7 +18,15 @@ import io.flotilla.engine.proto.RegionEpoch;
 import io.flotilla.engine.proto.RequestContext;
 import io.flotilla.engine.proto.WriteRequest;
 import io.flotilla.engine.proto.WriteResponse;
+import io.flotilla.engine.proto.txn.CommitRequest;
+import io.flotilla.engine.proto.txn.MutationKind;
+import io.flotilla.engine.proto.txn.PrewriteRequest;
+import io.flotilla.engine.proto.txn.RollbackRequest;
+import io.flotilla.engine.proto.txn.TxnCommand;
+import io.flotilla.engine.proto.txn.TxnCommandResponse;
+import io.flotilla.engine.proto.txn.TxnMutation;
 import io.flotilla.engine.raft.Entry;
+import io.flotilla.region.txn.MvccReader;
 import io.flotilla.region.storage.Cf;
 import io.flotilla.region.storage.KvSnapshot;
 import io.flotilla.region.storage.MemoryKv;
@@ -210,6 +218,48 @@ class KvStateMachineTest {
 
   private void kvPut(String key, String value) {
     kvPut(Cf.DATA, key.getBytes(UTF_8), value.getBytes(UTF_8));
+  }
+
+  private List<Message> applyCommands(RaftCommand... cmds) {
+    List<Entry> entries = new ArrayList<>();
+    for (RaftCommand c : cmds) {
+      entries.add(Entry.normal(1, ++index, c.toByteArray()));
+    }
+    try (StorageBatch batch = kv.newBatch()) {
+      List<Message> out = sm.apply(REGION, entries, batch);
+      kv.write(batch);
+      return out;
+    }
+  }
+
+  private static RaftCommand txn(RegionEpoch epoch, TxnCommand.Builder cmd) {
+    return RaftCommand.newBuilder().setContext(RequestContext.newBuilder().setRegionId(REGION).setEpoch(epoch))
+        .setTxn(cmd.setNowMs(1_000)).build();
+  }
+
+  @Test
+  void transactionCommandsApplyInOrderWithRawWritesAndAnswerTypedResponses() {
+    TxnMutation m = TxnMutation.newBuilder().setKind(MutationKind.MUTATION_PUT).setKey(bs("c")).setValue(bs("t"))
+        .build();
+    List<Message> out = applyCommands(
+        txn(EPOCH, TxnCommand.newBuilder().setPrewrite(PrewriteRequest.newBuilder().setStartTs(10)
+            .setPrimary(bs("c")).setTtlMs(100).addMutations(m))),
+        RaftCommand.newBuilder().setContext(RequestContext.newBuilder().setRegionId(REGION).setEpoch(EPOCH))
+            .setWrite(write(put("c", "raw"))).build(),
+        txn(EPOCH, TxnCommand.newBuilder().setCommit(CommitRequest.newBuilder().setStartTs(10).setCommitTs(20)
+            .addKeys(bs("c")))),
+        txn(EPOCH.toBuilder().setVersion(2).build(), TxnCommand.newBuilder().setRollback(
+            RollbackRequest.newBuilder().setStartTs(10).addKeys(bs("c")))));
+    assertThat(((TxnCommandResponse) out.get(0)).getPrewrite().hasError()).isFalse();
+    assertThat(((WriteResponse) out.get(1)).getSucceeded()).isTrue();
+    assertThat(((TxnCommandResponse) out.get(2)).getCommit().hasError()).as("sees the prewrite of the same call")
+        .isFalse();
+    assertThat(((TxnCommandResponse) out.get(3)).getRollback().getRegionError().hasEpochNotMatch()).isTrue();
+    assertThat(value("c")).as("the raw key space is apart").isEqualTo("raw");
+    try (KvSnapshot snap = kv.snapshot()) {
+      assertThat(MvccReader.get(snap, "c".getBytes(UTF_8), 25).getValue().toStringUtf8()).isEqualTo("t");
+    }
+    assertThat(peer.keysWritten.get()).isGreaterThanOrEqualTo(3);
   }
 
   private void kvPut(Cf cf, byte[] key, byte[] value) {

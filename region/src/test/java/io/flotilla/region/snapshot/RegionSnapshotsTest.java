@@ -20,6 +20,7 @@ import io.flotilla.region.storage.KvSnapshot;
 import io.flotilla.region.storage.NodeStorage;
 import io.flotilla.region.storage.StorageBatch;
 import io.flotilla.region.storage.StorageConfig;
+import io.flotilla.region.txn.MvccKeys;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -251,6 +252,65 @@ class RegionSnapshotsTest {
       try (var files = Files.list(snapDir)) {
         assertThat(files).as("stale files removed at start").isEmpty();
       }
+    }
+  }
+
+  private static void putRaw(NodeStorage s, Cf cf, byte[] key, String value) {
+    try (StorageBatch b = s.newBatch()) {
+      b.put(cf, key, value.getBytes(StandardCharsets.UTF_8));
+      s.write(b);
+    }
+  }
+
+  private static List<String> family(NodeStorage s, Cf cf) {
+    List<String> out = new ArrayList<>();
+    try (KvSnapshot snap = s.reader().snapshot()) {
+      snap.scan(cf, new byte[0], new byte[0], at -> {
+        out.add(java.util.HexFormat.of().formatHex(at.key()));
+        return true;
+      });
+    }
+    return out;
+  }
+
+  private static String hex(byte[] k) {
+    return java.util.HexFormat.of().formatHex(k);
+  }
+
+  private static byte[] utf8(String s) {
+    return s.getBytes(StandardCharsets.UTF_8);
+  }
+
+  @Test
+  void theTransactionFamiliesTravelInTheSnapshotFileAndReplaceTheRegionsRangeInEachFamily() throws Exception {
+    Region r = region("b", "", 3); // to the end: range deletes bounded by each family's last key
+    SnapshotMetadata meta = new SnapshotMetadata(SplitApplier.confState(r), 20, 6);
+    SnapshotData built;
+    try (NodeStorage leader = open(dir.resolve("leader"));
+        RegionSnapshots ls = new RegionSnapshots(leader, dir.resolve("leader-snap"))) {
+      put(leader, "b", "raw");
+      putRaw(leader, Cf.LOCK, MvccKeys.lockKey(utf8("c")), "lock");
+      putRaw(leader, Cf.WRITE, MvccKeys.writeKey(utf8("c"), 5), "write");
+      putRaw(leader, Cf.VERSION, MvccKeys.versionKey(utf8("c"), 3), "value");
+      putRaw(leader, Cf.LOCK, MvccKeys.lockKey(utf8("a")), "outside");
+      built = SnapshotData.decode(ls.buildNow(meta, r, Map.of(), dir.resolve("built.sst")).encode());
+    }
+    assertThat(built.parts()).extracting(SnapshotData.Part::cf).containsExactly(Cf.DATA, Cf.LOCK, Cf.WRITE, Cf.VERSION);
+    assertThat(built.sstBytes()).isEqualTo(size(Path.of(built.sstFile())));
+    Path snapDir = dir.resolve("follower-snap");
+    try (NodeStorage f = open(dir.resolve("follower")); RegionSnapshots fs = new RegionSnapshots(f, snapDir)) {
+      putRaw(f, Cf.WRITE, MvccKeys.writeKey(utf8("d"), 1), "stale, in range");
+      putRaw(f, Cf.WRITE, MvccKeys.writeKey(utf8("a"), 1), "another region's");
+      putRaw(f, Cf.LOCK, MvccKeys.lockKey(utf8("zz")), "stale, in range");
+      Path received = snapDir.resolve("recv-7-20-1.sst");
+      Files.copy(Path.of(built.sstFile()), received);
+      fs.ingest(REGION, built.withSstFile(received.toString()));
+      assertThat(data(f)).containsExactly("b=raw");
+      assertThat(family(f, Cf.LOCK)).containsExactly(hex(MvccKeys.lockKey(utf8("c"))));
+      assertThat(family(f, Cf.WRITE)).containsExactly(hex(MvccKeys.writeKey(utf8("a"), 1)),
+          hex(MvccKeys.writeKey(utf8("c"), 5)));
+      assertThat(family(f, Cf.VERSION)).containsExactly(hex(MvccKeys.versionKey(utf8("c"), 3)));
+      assertThat(Files.exists(received)).as("kept for a roll-forward until the batch is durable").isTrue();
     }
   }
 

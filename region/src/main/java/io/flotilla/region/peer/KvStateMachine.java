@@ -304,6 +304,7 @@ public final class KvStateMachine implements StateMachine<Message> {
     peer.dedup.putAll(snap.dedup());
     peer.setRegion(snap.region());
     peer.setApproximate(-1, -1);
+    host.onSnapshotRestored(groupId);
     LOG.info("{} restored snapshot at index {} [{}] ({} bytes of SST, ingested off the poller)", peer,
         snap.metadata().index(), rangeString(snap.region()), snap.sstBytes());
   }

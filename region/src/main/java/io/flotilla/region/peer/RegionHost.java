@@ -44,4 +44,7 @@ public interface RegionHost {
    * data. Must not block.
    */
   void onPeerRemoved(RegionPeer peer);
+
+  /** A snapshot of the region was restored here (the group's thread, in the round that records it). */
+  void onSnapshotRestored(long regionId);
 }

@@ -156,6 +156,11 @@ public final class Store implements RegionHost, AutoCloseable {
     control.removed(peer);
   }
 
+  @Override
+  public void onSnapshotRestored(long regionId) {
+    control.snapshotRestored(regionId);
+  }
+
   /**
    * Removes a replica found to be no longer a member of its region (see {@link StoreControl#gc}).
    * Any thread; does not block.

@@ -92,6 +92,13 @@ final class StoreControl implements AutoCloseable {
 
   private record ParkedVote(Message vote, long since) {}
 
+  private static final long PENDING_SNAPSHOT_NANOS = TimeUnit.SECONDS.toNanos(60);
+
+  private record PendingSnapshot(Region region, long since) {}
+
+  /** Guarded by itself. */
+  private final Map<Long, PendingSnapshot> pendingSnapshots = new java.util.HashMap<>();
+
   private final Map<Long, ParkedVote> parkedVotes = new ConcurrentHashMap<>();
   private final AtomicBoolean createQueued = new AtomicBoolean();
   private volatile boolean closed;
@@ -158,8 +165,8 @@ final class StoreControl implements AutoCloseable {
         }
         return false;
       }
-      if (m.type() == MessageType.SNAPSHOT && !p.initialized() && m.snapshot() != null) {
-        return !overlapsOtherRegion(groupId, m.snapshot().data());
+      if (m.type() == MessageType.SNAPSHOT && m.snapshot() != null) {
+        return admitSnapshot(groupId, m.snapshot().data());
       }
       return true;
     }
@@ -205,20 +212,50 @@ final class StoreControl implements AutoCloseable {
     return true;
   }
 
-  private boolean overlapsOtherRegion(long groupId, byte[] snapshot) {
+  /**
+   * Whether a snapshot for {@code groupId} may be stepped: not if its range overlaps another
+   * region initialized here (that one has not applied a split yet, or this snapshot is stale), nor a
+   * snapshot accepted for another region and not restored yet (TiKV's pending snapshot regions).
+   * Two overlapping snapshots restored here in either order would have the later one's range delete
+   * wipe what the earlier one ingested. The leader sends it again later. An accepted snapshot stays
+   * pending until it is restored ({@link #snapshotRestored}), its replica is destroyed, or for
+   * {@link #PENDING_SNAPSHOT_NANOS} (one the Raft core refused as stale is never restored).
+   */
+  private boolean admitSnapshot(long groupId, byte[] snapshot) {
     Region incoming = SnapshotData.peekRegion(snapshot);
     if (incoming == null) {
-      return false;
+      return true;
     }
-    for (RegionPeer other : replicas.all()) {
-      Region r = other.region();
-      if (other.regionId() != groupId && r != null && KeyRange.overlaps(r, incoming)) {
-        LOG.info("[region={}] dropping snapshot for uninitialized replica: it overlaps region {} here, which has"
-            + " not applied its split yet", groupId, other.regionId());
-        return true;
+    synchronized (pendingSnapshots) {
+      for (RegionPeer other : replicas.all()) {
+        Region r = other.region();
+        if (other.regionId() != groupId && r != null && KeyRange.overlaps(r, incoming)) {
+          LOG.info("[region={}] dropping a snapshot at version {}: it overlaps region {} here (version {}), which has"
+              + " not applied its split yet or is newer; the leader sends it again", groupId,
+              incoming.getEpoch().getVersion(), other.regionId(), r.getEpoch().getVersion());
+          return false;
+        }
       }
+      long now = System.nanoTime();
+      for (Map.Entry<Long, PendingSnapshot> e : pendingSnapshots.entrySet()) {
+        PendingSnapshot other = e.getValue();
+        if (e.getKey() != groupId && now - other.since() < PENDING_SNAPSHOT_NANOS
+            && KeyRange.overlaps(other.region(), incoming)) {
+          LOG.info("[region={}] dropping a snapshot: it overlaps the snapshot of region {} being restored here;"
+              + " the leader sends it again", groupId, e.getKey());
+          return false;
+        }
+      }
+      pendingSnapshots.put(groupId, new PendingSnapshot(incoming, now));
+      return true;
     }
-    return false;
+  }
+
+  /** The region's snapshot was restored (or its replica destroyed): it no longer holds its range pending. */
+  void snapshotRestored(long regionId) {
+    synchronized (pendingSnapshots) {
+      pendingSnapshots.remove(regionId);
+    }
   }
 
   // ------------------------------------------------------------------ creation (the loop)
@@ -333,6 +370,7 @@ final class StoreControl implements AutoCloseable {
       return;
     }
     Region region = peer.region();
+    snapshotRestored(id);
     java.util.function.Consumer<StorageBatch> cleanup = b -> {
       writeTombstone(b, id, peer.peerId(), region);
       deleteData(b, id, region);

@@ -310,5 +310,10 @@ class KvStateMachineTest {
     public void onPeerRemoved(RegionPeer p) {
       throw new AssertionError("no membership change in these tests");
     }
+
+    @Override
+    public void onSnapshotRestored(long regionId) {
+      throw new AssertionError("no snapshot in these tests");
+    }
   }
 }

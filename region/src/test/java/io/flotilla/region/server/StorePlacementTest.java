@@ -22,10 +22,12 @@ import io.flotilla.engine.proto.SplitRequest;
 import io.flotilla.engine.proto.TransferLeaderStep;
 import io.flotilla.engine.raft.Message;
 import io.flotilla.engine.raft.MessageType;
+import io.flotilla.engine.raft.SnapshotMetadata;
 import io.flotilla.engine.raft.StateType;
 import io.flotilla.region.driver.RaftDriver;
 import io.flotilla.region.peer.Membership;
 import io.flotilla.region.peer.RegionPeer;
+import io.flotilla.region.snapshot.SnapshotData;
 import io.flotilla.region.split.SplitApplier;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -326,6 +328,59 @@ class StorePlacementTest {
     assertThat(System.nanoTime() - firstVote).as("created only after the parking time")
         .isGreaterThanOrEqualTo(TimeUnit.SECONDS.toNanos(2));
     assertThat(s2.peer(rid).initialized()).isFalse();
+  }
+
+  /**
+   * A snapshot is stepped only if its range overlaps no region initialized on the store and no
+   * other snapshot accepted there and not restored yet: two overlapping snapshots restored in
+   * either order would have the later one's range delete wipe what the other ingested (TiKV's
+   * pending snapshot regions).
+   */
+  @Test
+  void aSnapshotOverlappingARegionHereOrAPendingSnapshotIsNotStepped() {
+    cluster = new StoreCluster(dir, 4, cfg -> cfg);
+    StoreCluster c = cluster;
+    firstRegionOnStores(c, 1, 2, 3);
+    Store s4 = c.stores.get(4);
+    Store s1 = c.stores.get(1);
+    long from = c.stores.get(2).storeId();
+    long a = c.pd.nextId.getAndIncrement();
+    long b = c.pd.nextId.getAndIncrement();
+    long pa = c.pd.nextId.getAndIncrement();
+    long pb = c.pd.nextId.getAndIncrement();
+    for (Store s : List.of(s4, s1)) {
+      for (long[] rp : new long[][] {{a, pa}, {b, pb}}) {
+        s.node().deliverInbound(from, rp[0], Message.builder(MessageType.HEARTBEAT).from(999).to(rp[1]).term(6).build());
+      }
+      s.control().drained().join();
+      assertThat(s.peer(a)).isNotNull();
+      assertThat(s.peer(b)).isNotNull();
+    }
+
+    assertThat(s4.control().accept(from, a, snapshotTo(a, pa, s4, "k1", "k3"))).as("nothing overlaps").isTrue();
+    assertThat(s4.control().accept(from, b, snapshotTo(b, pb, s4, "k2", "k4")))
+        .as("overlaps the pending snapshot of region a").isFalse();
+    assertThat(s4.control().accept(from, b, snapshotTo(b, pb, s4, "k3", "k4"))).as("adjacent, no overlap").isTrue();
+    s4.control().snapshotRestored(b);
+    assertThat(s4.control().accept(from, a, snapshotTo(a, pa, s4, "k1", "k3"))).as("its own pending snapshot").isTrue();
+    s4.control().snapshotRestored(a);
+    assertThat(s4.control().accept(from, b, snapshotTo(b, pb, s4, "k2", "k4"))).as("a restored: no longer pending")
+        .isTrue();
+
+    assertThat(s1.control().accept(from, a, snapshotTo(a, pa, s1, "k1", "k3")))
+        .as("overlaps the first region, initialized on store 1").isFalse();
+  }
+
+  private static Message snapshotTo(long regionId, long peerId, Store store, String start, String end) {
+    Region region = Region.newBuilder().setId(regionId)
+        .setStartKey(ByteString.copyFromUtf8(start)).setEndKey(ByteString.copyFromUtf8(end))
+        .setEpoch(RegionEpoch.newBuilder().setVersion(2).setConfVer(1))
+        .addPeers(Peer.newBuilder().setId(peerId).setStoreId(store.storeId())).build();
+    SnapshotMetadata meta = new SnapshotMetadata(
+        new io.flotilla.engine.raft.ConfState(List.of(peerId), List.of(), List.of(), List.of(), false), 10, 6);
+    byte[] data = new SnapshotData(meta, region, Map.of(), "", 0).encode();
+    return Message.builder(MessageType.SNAPSHOT).from(999).to(peerId).term(6)
+        .snapshot(new io.flotilla.engine.raft.Snapshot(data, meta)).build();
   }
 
   // ------------------------------------------------------------------ down peers

@@ -1,6 +1,8 @@
 package io.flotilla.router;
 
+import io.flotilla.engine.client.PdClient;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -57,12 +59,35 @@ public final class TxnClient implements AutoCloseable {
   final TimestampOracle tso;
   final Settings settings;
   final LockResolver resolver;
+  private final List<AutoCloseable> owned;
+
+  /**
+   * A client of the cluster whose PD members are {@code config.pdAddresses()}: its own PD client
+   * (timestamps and region look-ups) and router, closed by {@link #close}.
+   */
+  public static TxnClient connect(RouterConfig config, Settings settings) {
+    config.validate();
+    PdClient pd = RemotePdClients.create(config.pdAddresses(), config.timeout());
+    AsyncKvClient kv;
+    try {
+      kv = new AsyncKvClient(config, pd);
+    } catch (RuntimeException e) {
+      pd.close();
+      throw e;
+    }
+    return new TxnClient(kv, pd::getTimestamp, settings, List.of(kv, pd));
+  }
 
   public TxnClient(AsyncKvClient kv, TimestampOracle tso) {
     this(kv, tso, Settings.defaults());
   }
 
   public TxnClient(AsyncKvClient kv, TimestampOracle tso, Settings settings) {
+    this(kv, tso, settings, List.of());
+  }
+
+  private TxnClient(AsyncKvClient kv, TimestampOracle tso, Settings settings, List<AutoCloseable> owned) {
+    this.owned = owned;
     if (kv == null || tso == null) {
       throw new IllegalArgumentException("an AsyncKvClient and a TimestampOracle are required");
     }
@@ -108,7 +133,15 @@ public final class TxnClient implements AutoCloseable {
     }
   }
 
-  /** Nothing to close: the calls in flight belong to the {@link AsyncKvClient}. */
+  /** Closes what {@link #connect} opened; a client made on an {@link AsyncKvClient} closes nothing of it. */
   @Override
-  public void close() {}
+  public void close() {
+    for (AutoCloseable c : owned) {
+      try {
+        c.close();
+      } catch (Exception e) {
+        org.slf4j.LoggerFactory.getLogger(TxnClient.class).warn("Closing {} failed: {}", c, e.toString());
+      }
+    }
+  }
 }

@@ -22,7 +22,7 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>Threads: the bench's main thread.
  */
-final class Presplit {
+public final class Presplit {
   private static final Duration POLL = Duration.ofMillis(200);
 
   private Presplit() {}
@@ -32,6 +32,12 @@ final class Presplit {
     for (int i = 1; i < regions; i++) {
       boundaries.add(KeySpace.key(i * keys / regions));
     }
+    runAt(pd, boundaries, out, timeout);
+  }
+
+  /** Splits at {@code boundaries} (each starts a region), then waits for the leaders to spread. */
+  public static void runAt(List<InetSocketAddress> pd, List<byte[]> boundaries, PrintWriter out, Duration timeout) {
+    int regions = boundaries.size() + 1;
     long t0 = System.nanoTime();
     long deadline = t0 + timeout.toNanos();
     long nextProgress = t0;

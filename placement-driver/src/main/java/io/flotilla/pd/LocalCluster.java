@@ -9,6 +9,7 @@ import io.flotilla.region.server.Store;
 import io.flotilla.region.server.StoreConfig;
 import io.flotilla.router.KvClient;
 import io.flotilla.router.RouterConfig;
+import io.flotilla.router.TxnClient;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -135,6 +136,23 @@ public final class LocalCluster implements AutoCloseable {
   /** A new router client with adjusted settings (the caller closes it). */
   public KvClient newClient(UnaryOperator<RouterConfig> adjust) {
     return KvClient.connect(adjust.apply(RouterConfig.defaults(pdSocketAddresses())));
+  }
+
+  /** A new transaction client for this cluster, with its own router and PD clients (the caller closes it). */
+  public TxnClient newTxnClient() {
+    return newTxnClient(TxnClient.Settings.defaults());
+  }
+
+  /** {@link #newTxnClient()} with other transaction settings. */
+  public TxnClient newTxnClient(TxnClient.Settings settings) {
+    return TxnClient.connect(RouterConfig.defaults(pdSocketAddresses()), settings);
+  }
+
+  /** Cuts the key space so that each of {@code boundaries} starts a region (PD split operators). */
+  public void splitAt(List<byte[]> boundaries, java.time.Duration timeout) {
+    try (RemotePdClient pd = new RemotePdClient(new ArrayList<>(pdAddresses.values()))) {
+      RegionSplits.splitAt(pd, boundaries, timeout);
+    }
   }
 
   /** A new PD client for this cluster (the caller closes it). */

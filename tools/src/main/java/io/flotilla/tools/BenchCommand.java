@@ -12,7 +12,7 @@ import picocli.CommandLine.Spec;
     name = "bench",
     mixinStandardHelpOptions = true,
     description = "Run a workload and report ops/s and latency percentiles (progress every second, optional JSON).",
-    subcommands = {RaftBench.class, KvBench.class})
+    subcommands = {RaftBench.class, KvBench.class, io.flotilla.bench.txn.TxnBench.class})
 final class BenchCommand implements Runnable {
   @Spec
   CommandSpec spec;

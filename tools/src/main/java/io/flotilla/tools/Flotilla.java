@@ -21,7 +21,7 @@ import picocli.CommandLine.UnmatchedArgumentException;
     mixinStandardHelpOptions = true,
     versionProvider = Flotilla.Version.class,
     description = "Flotilla: a Multi-Raft, sharded, replicated, ordered key-value store.",
-    subcommands = {HelpCommand.class, PlaygroundCommand.class, KvCommand.class, ServerCommands.Pd.class,
+    subcommands = {HelpCommand.class, PlaygroundCommand.class, KvCommand.class, TxnCommand.class, ServerCommands.Pd.class,
         ServerCommands.StoreServer.class, BenchCommand.class, io.flotilla.tools.ctl.CtlCommand.class})
 public final class Flotilla implements Runnable {
   @Spec

@@ -52,6 +52,15 @@ final class KvCommand implements Runnable {
 
   /** Runs {@code body} with a client, turning router errors into one line that says what to do. */
   <T> T withClient(Function<KvClient, T> body) {
+    try (KvClient kv = KvClient.connect(routerConfig(spec, pd, timeout))) {
+      return body.apply(kv);
+    } catch (KvException e) {
+      throw unreachable(e, pd);
+    }
+  }
+
+  /** The router settings of a command-line client: {@code --pd}, {@code --timeout}, two threads. */
+  static RouterConfig routerConfig(CommandSpec spec, String pd, Duration timeout) {
     List<InetSocketAddress> addresses = new ArrayList<>();
     for (String a : pd.split(",")) {
       try {
@@ -61,15 +70,15 @@ final class KvCommand implements Runnable {
       }
     }
     RouterConfig defaults = RouterConfig.defaults(addresses);
-    RouterConfig config = new RouterConfig(addresses, timeout, timeout.compareTo(defaults.attemptTimeout()) < 0
+    return new RouterConfig(addresses, timeout, timeout.compareTo(defaults.attemptTimeout()) < 0
         ? timeout : defaults.attemptTimeout(), defaults.backoffMin(), defaults.backoffMax(), defaults.scanPageSize(),
         defaults.maxKeyBytes(), defaults.maxValueBytes(), defaults.maxBatchBytes(), 2);
-    try (KvClient kv = KvClient.connect(config)) {
-      return body.apply(kv);
-    } catch (KvException e) {
-      throw new ToolException(e.getMessage() + " (PD " + pd + "; is a cluster running there? "
-          + "bin/flotilla playground starts one)", e);
-    }
+  }
+
+  /** A router failure as one line that says what to check. */
+  static ToolException unreachable(KvException e, String pd) {
+    return new ToolException(e.getMessage() + " (PD " + pd + "; is a cluster running there? "
+        + "bin/flotilla playground starts one)", e);
   }
 
   static byte[] bytes(String s) {

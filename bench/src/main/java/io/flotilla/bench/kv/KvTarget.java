@@ -25,7 +25,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Threads: created, read and closed by the bench's main thread; {@link #client()} from any.
  */
-final class KvTarget implements AutoCloseable {
+public final class KvTarget implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(KvTarget.class);
 
   /** Log entries written and fsyncs, summed over the embedded stores' storage; monotonic. */
@@ -50,7 +50,7 @@ final class KvTarget implements AutoCloseable {
    * {@code presplit}: region heartbeats every second instead of 10 (PD's split and leader-balance
    * steps travel in their answers), so a pre-split settles in seconds.
    */
-  static KvTarget embedded(Path dir, int stores, boolean fsync, boolean presplit) {
+  public static KvTarget embedded(Path dir, int stores, boolean fsync, boolean presplit) {
     LocalCluster cluster;
     try {
       cluster = LocalCluster.builder(dir).stores(stores)
@@ -72,7 +72,7 @@ final class KvTarget implements AutoCloseable {
   }
 
   /** A client of the running cluster whose PD members are {@code pdAddresses}. */
-  static KvTarget remote(List<InetSocketAddress> pdAddresses, String pd) {
+  public static KvTarget remote(List<InetSocketAddress> pdAddresses, String pd) {
     try {
       return new KvTarget(null, AsyncKvClient.connect(RouterConfig.defaults(pdAddresses)), pd);
     } catch (KvException | IllegalArgumentException e) {
@@ -84,12 +84,12 @@ final class KvTarget implements AutoCloseable {
     return client;
   }
 
-  boolean embedded() {
+  public boolean embedded() {
     return cluster != null;
   }
 
   /** The PD members the client asks. */
-  String pd() {
+  public String pd() {
     return pd;
   }
 
@@ -98,7 +98,7 @@ final class KvTarget implements AutoCloseable {
    *
    * @throws BenchException with the last failure if none is answered within {@code timeout}
    */
-  void awaitReady(Duration timeout) {
+  public void awaitReady(Duration timeout) {
     long deadline = System.nanoTime() + timeout.toNanos();
     byte[] probe = KeySpace.key(0);
     Throwable last = null;

@@ -1,25 +1,18 @@
 package io.flotilla.bench.kv;
 
-import com.google.protobuf.ByteString;
 import io.flotilla.bench.BenchException;
-import io.flotilla.engine.client.PdMethods;
+import io.flotilla.pd.RegionSplits;
 import io.flotilla.engine.client.RemotePdClient;
-import io.flotilla.engine.proto.AddOperatorRequest;
-import io.flotilla.engine.proto.AddOperatorResponse;
-import io.flotilla.engine.proto.OperatorKind;
 import io.flotilla.engine.proto.RegionInfo;
 import java.io.PrintWriter;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 
 /**
  * {@code bench kv --regions N}: cuts the bench's key space into N regions at even key boundaries
@@ -29,7 +22,7 @@ import java.util.concurrent.TimeoutException;
  *
  * <p>Threads: the bench's main thread.
  */
-final class Presplit {
+public final class Presplit {
   private static final Duration POLL = Duration.ofMillis(200);
 
   private Presplit() {}
@@ -39,19 +32,24 @@ final class Presplit {
     for (int i = 1; i < regions; i++) {
       boundaries.add(KeySpace.key(i * keys / regions));
     }
+    runAt(pd, boundaries, out, timeout);
+  }
+
+  /** Splits at {@code boundaries} (each starts a region), then waits for the leaders to spread. */
+  public static void runAt(List<InetSocketAddress> pd, List<byte[]> boundaries, PrintWriter out, Duration timeout) {
+    int regions = boundaries.size() + 1;
     long t0 = System.nanoTime();
     long deadline = t0 + timeout.toNanos();
     long nextProgress = t0;
     try (RemotePdClient client = new RemotePdClient(pd, Duration.ofSeconds(10))) {
       while (true) {
-        List<RegionInfo> all = get(client.scanRegions(new byte[0], new byte[0], 0));
-        int missing = 0;
-        for (byte[] b : boundaries) {
-          RegionInfo holder = holderOf(all, b);
-          if (holder != null && !Arrays.equals(holder.getRegion().getStartKey().toByteArray(), b)) {
-            missing++;
-            split(client, holder.getRegion().getId(), b);
-          }
+        List<RegionInfo> all;
+        int missing;
+        try {
+          all = RegionSplits.regions(client);
+          missing = RegionSplits.splitMissing(client, all, boundaries);
+        } catch (IllegalStateException e) {
+          throw new BenchException(e.getMessage());
         }
         Map<Long, Integer> leaders = leadersByStore(all);
         int spread = leaders.isEmpty() ? Integer.MAX_VALUE
@@ -80,17 +78,6 @@ final class Presplit {
     }
   }
 
-  private static RegionInfo holderOf(List<RegionInfo> all, byte[] key) {
-    for (RegionInfo r : all) {
-      byte[] start = r.getRegion().getStartKey().toByteArray();
-      byte[] end = r.getRegion().getEndKey().toByteArray();
-      if (Arrays.compareUnsigned(start, key) <= 0 && (end.length == 0 || Arrays.compareUnsigned(key, end) < 0)) {
-        return r;
-      }
-    }
-    return null;
-  }
-
   private static Map<Long, Integer> leadersByStore(List<RegionInfo> all) {
     Map<Long, Integer> out = new HashMap<>();
     for (RegionInfo r : all) {
@@ -99,23 +86,5 @@ final class Presplit {
       }
     }
     return out;
-  }
-
-  /** Asks PD to split {@code regionId} at {@code key}; a refusal (one is running) is retried next poll. */
-  private static void split(RemotePdClient client, long regionId, byte[] key) {
-    AddOperatorRequest req = AddOperatorRequest.newBuilder().setRegionId(regionId)
-        .setKind(OperatorKind.OPERATOR_KIND_SPLIT).setSplitKey(ByteString.copyFrom(key)).build();
-    client.call(PdMethods.ADD_OPERATOR, req, AddOperatorResponse.parser(), AddOperatorResponse::getError);
-  }
-
-  private static <T> T get(java.util.concurrent.CompletableFuture<T> f) {
-    try {
-      return f.get(15, TimeUnit.SECONDS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new BenchException("interrupted");
-    } catch (ExecutionException | TimeoutException e) {
-      throw new BenchException("PD did not answer a region scan: " + e, e);
-    }
   }
 }

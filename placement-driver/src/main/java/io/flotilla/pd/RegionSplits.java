@@ -55,13 +55,26 @@ public final class RegionSplits {
     return missing;
   }
 
-  /** Splits until every boundary starts a region, polling PD; throws if that takes over {@code timeout}. */
+  /**
+   * Splits until every boundary starts a region, polling PD (a cluster still bootstrapping is
+   * waited for); throws if that takes over {@code timeout}.
+   */
   public static void splitAt(RemotePdClient pd, List<byte[]> boundaries, Duration timeout) {
     long deadline = System.nanoTime() + timeout.toNanos();
-    while (splitMissing(pd, regions(pd), boundaries) > 0) {
+    while (true) {
+      String why;
+      try {
+        int missing = splitMissing(pd, regions(pd), boundaries);
+        if (missing == 0) {
+          return;
+        }
+        why = missing + " still to split";
+      } catch (IllegalStateException e) {
+        why = e.getMessage();
+      }
       if (System.nanoTime() - deadline > 0) {
         throw new IllegalStateException("splitting at " + boundaries.size() + " keys did not finish within "
-            + timeout.toSeconds() + " s");
+            + timeout.toSeconds() + " s: " + why);
       }
       try {
         Thread.sleep(100); // NB: a poll of PD's region map, bounded by the deadline

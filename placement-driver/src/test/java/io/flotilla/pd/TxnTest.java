@@ -5,9 +5,11 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import io.flotilla.region.server.StoreConfig;
+import io.flotilla.router.KeyLockedException;
 import io.flotilla.router.KvEntry;
 import io.flotilla.router.LimitExceededException;
 import io.flotilla.router.Txn;
+import io.flotilla.router.TxnAbortedException;
 import io.flotilla.router.TxnClient;
 import io.flotilla.router.WriteConflictException;
 import java.nio.charset.StandardCharsets;
@@ -203,7 +205,7 @@ class TxnTest {
             t.put(account(to), String.valueOf(b + amount));
             t.commit();
             committed.incrementAndGet();
-          } catch (WriteConflictException e) {
+          } catch (WriteConflictException | TxnAbortedException | KeyLockedException e) {
             conflicts.incrementAndGet();
           }
         }
@@ -238,7 +240,7 @@ class TxnTest {
     }
     reader.get(60, TimeUnit.SECONDS);
     pool.shutdown();
-    System.out.printf("bank: %d transfers committed, %d write conflicts, %d snapshot sums, seed %d%n",
+    System.out.printf("bank: %d transfers committed, %d conflicts or aborts, %d snapshot sums, seed %d%n",
         committed.get(), conflicts.get(), sums.get(), SEED);
     assertThat(committed.get()).isPositive();
     assertThat(sums.get()).isPositive();

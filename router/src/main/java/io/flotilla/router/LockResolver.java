@@ -44,8 +44,7 @@ final class LockResolver {
       known = fates.get(owner);
     }
     CompletableFuture<Long> fate = known != null ? CompletableFuture.completedFuture(known)
-        : RegionCall.run(ctx, new TxnRequests.CheckStatus(lock.getPrimary().toByteArray(), owner, callerTs, true),
-            deadline).thenApply(r -> fateOf(r, owner));
+        : ask(lock, callerTs, deadline, false);
     return fate.thenCompose(commitTs -> {
       if (commitTs < 0) {
         return CompletableFuture.completedFuture(false);
@@ -62,6 +61,28 @@ final class LockResolver {
             return true;
           });
     });
+  }
+
+  /**
+   * The owner's fate from its primary: first without rolling anything back; then, if the primary
+   * lock expired by its leader's clock, or is missing while the lock met has outlived its TTL
+   * (counted from the owner's start, against the caller's start: both TSO time), with a rollback.
+   * A missing primary whose secondary is younger may still be prewritten by a live owner: alive.
+   */
+  private CompletableFuture<Long> ask(LockInfo lock, long callerTs, long deadline, boolean rollback) {
+    long owner = lock.getStartTs();
+    return RegionCall.run(ctx, new TxnRequests.CheckStatus(lock.getPrimary().toByteArray(), owner, callerTs,
+        rollback), deadline).thenCompose(r -> {
+          boolean expiredHere = (callerTs >>> 18) >= (owner >>> 18) + lock.getTtlMs();
+          if (!rollback && ((r.hasError() && r.getError().hasTxnNotFound() && expiredHere)
+              || (!r.hasError() && r.getStatus() == TxnStatus.TXN_LOCKED && r.getLockTtlMs() == 0))) {
+            return ask(lock, callerTs, deadline, true);
+          }
+          if (r.hasError() && r.getError().hasTxnNotFound()) {
+            return CompletableFuture.completedFuture(-1L);
+          }
+          return CompletableFuture.completedFuture(fateOf(r, owner));
+        });
   }
 
   /** commit_ts if committed, 0 if rolled back, -1 if alive. */

@@ -4,7 +4,19 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
-import io.flotilla.region.server.StoreConfig;
+import com.google.protobuf.ByteString;
+import io.flotilla.engine.client.HostPort;
+import io.flotilla.engine.client.PdClient;
+import io.flotilla.engine.proto.RegionInfo;
+import io.flotilla.engine.proto.RequestContext;
+import io.flotilla.engine.proto.txn.CommitRequest;
+import io.flotilla.engine.proto.txn.CommitResponse;
+import io.flotilla.engine.proto.txn.MutationKind;
+import io.flotilla.engine.proto.txn.PrewriteRequest;
+import io.flotilla.engine.proto.txn.PrewriteResponse;
+import io.flotilla.engine.proto.txn.TxnMutation;
+import io.flotilla.engine.transport.RpcClient;
+import io.flotilla.engine.transport.TransportConfig;
 import io.flotilla.router.KeyLockedException;
 import io.flotilla.router.KvEntry;
 import io.flotilla.router.LimitExceededException;
@@ -219,6 +231,9 @@ class TxnTest {
           long sum = 0;
           int accounts = 0;
           for (KvEntry e : all) {
+            if (!e.keyUtf8().matches("acct-[a-h]-\\d{3}")) {
+              continue; // NB: other tests' keys under the same prefix
+            }
             int n = Integer.parseInt(e.keyUtf8().substring(7));
             if (n < ACCOUNTS) {
               sum += Long.parseLong(e.valueUtf8());
@@ -244,5 +259,89 @@ class TxnTest {
         committed.get(), conflicts.get(), sums.get(), SEED);
     assertThat(committed.get()).isPositive();
     assertThat(sums.get()).isPositive();
+  }
+
+  /**
+   * A client that died after its prewrite (its locks stay, nobody commits or rolls them back): the
+   * next reader waits out the locks' TTL, then rolls them back (the primary was never committed) —
+   * and for a client that died after committing its primary only, commits the secondary. No
+   * transfer is ever half applied.
+   */
+  @Test
+  void locksOfADeadClientAreResolvedByTheNextReaderAfterTheirTtl() throws Exception {
+    try (PdClient pd = cluster.newPdClient(); RpcClient rpc = new RpcClient(TransportConfig.defaults())) {
+      // Died after prewrite: a TTL of 1 s, primary on region a, a secondary on region h.
+      long deadTs = pd.getTimestamp().get(10, TimeUnit.SECONDS);
+      prewrite(pd, rpc, deadTs, "acct-a-dead", "acct-a-dead", "1");
+      prewrite(pd, rpc, deadTs, "acct-a-dead", "acct-h-dead", "1");
+      // Died after committing its primary: the secondary stays locked.
+      long halfTs = pd.getTimestamp().get(10, TimeUnit.SECONDS);
+      prewrite(pd, rpc, halfTs, "acct-b-half", "acct-b-half", "2");
+      prewrite(pd, rpc, halfTs, "acct-b-half", "acct-g-half", "2");
+      long commitTs = pd.getTimestamp().get(10, TimeUnit.SECONDS);
+      CommitResponse c = call(pd, rpc, "acct-b-half", TxnRequestsForTest.COMMIT, ctx -> CommitRequest.newBuilder()
+          .setContext(ctx).addKeys(bytes("acct-b-half")).setStartTs(halfTs).setCommitTs(commitTs).build(),
+          CommitResponse::parseFrom, CommitResponse::hasRegionError);
+      assertThat(c.hasError()).as(c.toString()).isFalse();
+
+      long t0 = System.nanoTime();
+      try (Txn reader = txns.begin()) {
+        assertThat(reader.get("acct-h-dead")).as("the dead transaction rolled back").isNull();
+        assertThat(reader.get("acct-a-dead")).isNull();
+        assertThat(reader.get("acct-g-half")).as("the half-committed one committed").isEqualTo("2");
+        assertThat(reader.get("acct-b-half")).isEqualTo("2");
+      }
+      assertThat(System.nanoTime() - t0).as("the reader waited for the dead client's TTL")
+          .isGreaterThanOrEqualTo(TimeUnit.MILLISECONDS.toNanos(500));
+      // A late commit of the rolled-back transaction fails: its rollback record stands.
+      long lateTs = pd.getTimestamp().get(10, TimeUnit.SECONDS);
+      CommitResponse late = call(pd, rpc, "acct-a-dead", TxnRequestsForTest.COMMIT, ctx -> CommitRequest.newBuilder()
+          .setContext(ctx).addKeys(bytes("acct-a-dead")).setStartTs(deadTs).setCommitTs(lateTs).build(),
+          CommitResponse::parseFrom, CommitResponse::hasRegionError);
+      assertThat(late.hasError()).as(late.toString()).isTrue();
+    }
+  }
+
+  /** Method names of the txn RPCs, as the router sends them. */
+  private static final class TxnRequestsForTest {
+    static final String PREWRITE = "txn.prewrite";
+    static final String COMMIT = "txn.commit";
+  }
+
+  private static void prewrite(PdClient pd, RpcClient rpc, long startTs, String primary, String key, String value)
+      throws Exception {
+    PrewriteResponse r = call(pd, rpc, key, TxnRequestsForTest.PREWRITE, ctx -> PrewriteRequest.newBuilder()
+        .setContext(ctx).setPrimary(bytes(primary)).setStartTs(startTs).setTtlMs(1000).setTxnSize(2)
+        .addMutations(TxnMutation.newBuilder().setKind(MutationKind.MUTATION_PUT).setKey(bytes(key))
+            .setValue(bytes(value)))
+        .build(), PrewriteResponse::parseFrom, PrewriteResponse::hasRegionError);
+    assertThat(r.hasError()).as(r.toString()).isFalse();
+  }
+
+  private interface Parse<T> {
+    T parse(byte[] b) throws com.google.protobuf.InvalidProtocolBufferException;
+  }
+
+  /** Sends a request to the leader of {@code key}'s region, again until it is not a region error. */
+  private static <T> T call(PdClient pd, RpcClient rpc, String key,
+      String method, java.util.function.Function<RequestContext, com.google.protobuf.MessageLite> request,
+      Parse<T> parser, java.util.function.Predicate<T> regionError) throws Exception {
+    java.util.concurrent.atomic.AtomicReference<T> answer = new java.util.concurrent.atomic.AtomicReference<>();
+    await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> {
+      RegionInfo info = pd.getRegion(bytes(key).toByteArray()).get(5, TimeUnit.SECONDS).orElseThrow();
+      String address = pd.getStore(info.getLeader().getStoreId()).get(5, TimeUnit.SECONDS).getStore().getAddress();
+      RequestContext ctx = RequestContext.newBuilder().setRegionId(info.getRegion().getId())
+          .setEpoch(info.getRegion().getEpoch()).build();
+      byte[] out = rpc.call(HostPort.parse(address, false), method, request.apply(ctx).toByteArray(),
+          Duration.ofSeconds(5)).get(10, TimeUnit.SECONDS);
+      T t = parser.parse(out);
+      answer.set(t);
+      return !regionError.test(t);
+    });
+    return answer.get();
+  }
+
+  private static ByteString bytes(String s) {
+    return ByteString.copyFromUtf8(s);
   }
 }

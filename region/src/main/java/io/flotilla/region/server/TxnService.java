@@ -153,6 +153,13 @@ final class TxnService {
     if (limit == null) {
       limit = limit(KvService.limit("max-key-bytes", config.maxKeyBytes(), req.getPrimary().size()));
     }
+    if (limit == null && req.getTryOnePhase()) {
+      // NB: a commit_ts the client took before this prewrite may be below the start of a reader
+      // that already read these keys here: safe one-phase commit needs the leader's max read
+      // timestamp (TiKV's concurrency manager), which is not built (docs/transactions.md).
+      limit = TxnError.newBuilder().setMessage("one-phase commit is not served by this store yet: prewrite, then"
+          + " commit").build();
+    }
     List<ByteString> keys = req.getMutationsList().stream().map(TxnMutation::getKey).toList();
     return propose(req.getContext(), keys, limit, req.getSerializedSize(), TxnCommand.newBuilder().setPrewrite(req),
         TxnCommandResponse::getPrewrite, e -> PrewriteResponse.newBuilder().setRegionError(e).build(),

@@ -96,6 +96,12 @@ class StoreTxnTest {
     String big = "k".repeat(leader.config().maxKeyBytes() + 1);
     PrewriteResponse tooBig = prewrite(c, 300, big, put(big, "x"));
     assertThat(tooBig.getError().getLimitExceeded().getLimit()).isEqualTo("max-key-bytes");
+    PrewriteResponse onePhase = call(c, "k9", "txn.prewrite", rc -> PrewriteRequest.newBuilder().setContext(rc)
+        .setStartTs(310).setPrimary(bs("k9")).setTtlMs(60_000).addMutations(put("k9", "x")).setTryOnePhase(true)
+        .setCommitTs(311).build().toByteArray(), PrewriteResponse::parseFrom, PrewriteResponse::getRegionError);
+    assertThat(onePhase.getError().getMessage()).as("one-phase commit is refused: it needs the leader's max read ts")
+        .contains("one-phase commit is not served");
+    assertThat(get(c, "k9", 400).getFound()).as("nothing written").isFalse();
     for (Store s : c.stores.values()) {
       if (s != leader) {
         PrewriteResponse notLeader = parse(c.call(s, "txn.prewrite", PrewriteRequest.newBuilder().setContext(ctx(r))

@@ -3,7 +3,7 @@ package io.flotilla.bench.kv;
 import io.flotilla.bench.BenchException;
 import io.flotilla.bench.BenchFiles;
 import io.flotilla.bench.DurationConverter;
-import io.flotilla.engine.client.HostPort;
+import io.flotilla.bench.PdAddresses;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.net.InetSocketAddress;
@@ -187,17 +187,9 @@ public final class KvBench implements Callable<Integer> {
   }
 
   private List<InetSocketAddress> pdAddresses(String addresses) {
-    List<InetSocketAddress> out = new ArrayList<>();
-    for (String a : addresses.split(",")) {
-      try {
-        out.add(HostPort.parse(a.trim(), false));
-      } catch (IllegalArgumentException e) {
-        throw new ParameterException(spec.commandLine(),
-            "--pd must be host:port[,host:port...], got '" + addresses + "'");
-      }
-    }
-    return out;
+    return PdAddresses.parse(addresses, spec.commandLine());
   }
+
 
   private int run(KvBenchSettings s, Supplier<KvTarget> opener, PrintWriter out) {
     Map<String, Object> result;

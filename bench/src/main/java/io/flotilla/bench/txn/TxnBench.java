@@ -3,9 +3,9 @@ package io.flotilla.bench.txn;
 import io.flotilla.bench.BenchException;
 import io.flotilla.bench.BenchFiles;
 import io.flotilla.bench.DurationConverter;
+import io.flotilla.bench.PdAddresses;
 import io.flotilla.bench.kv.KvTarget;
 import io.flotilla.bench.kv.Presplit;
-import io.flotilla.engine.client.HostPort;
 import io.flotilla.router.KeyLockedException;
 import io.flotilla.router.KvEntry;
 import io.flotilla.router.KvException;
@@ -309,15 +309,7 @@ public final class TxnBench implements Callable<Integer> {
   }
 
   private List<InetSocketAddress> pdAddresses(String addresses) {
-    List<InetSocketAddress> out = new ArrayList<>();
-    for (String a : addresses.split(",")) {
-      try {
-        out.add(HostPort.parse(a.trim(), false));
-      } catch (IllegalArgumentException e) {
-        throw new ParameterException(spec.commandLine(), "--pd must be host:port[,host:port...], got '" + addresses
-            + "'");
-      }
-    }
-    return out;
+    return PdAddresses.parse(addresses, spec.commandLine());
   }
+
 }
